@@ -1,0 +1,32 @@
+"""feedback360: self-hosted, values-based 360-degree feedback."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from feedback360.paths import resource_dir
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults → TOML config file → FEEDBACK360_* environment → test_config."""
+    from feedback360 import cli, models, web  # noqa: F401  (models registers every table)
+    from feedback360.config import load_config
+    from feedback360.extensions import csrf, db, login_manager, migrate
+
+    app = Flask(
+        __name__,
+        template_folder=str(resource_dir("templates")),
+        instance_path=os.environ.get("FEEDBACK360_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+    )
+    load_config(app, test_config)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    web.init_app(app)
+    cli.init_app(app)
+    return app

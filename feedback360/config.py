@@ -1,0 +1,75 @@
+"""Configuration: defaults, the TOML file, environment overrides, and their validation."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import warnings
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+CONFIG_ENV = "FEEDBACK360_CONFIG"
+ENV_PREFIX = "FEEDBACK360"
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,  # generated and kept in the instance folder when not set
+    "SQLALCHEMY_DATABASE_URI": None,  # SQLite in the instance folder when not set
+    "BASE_URL": "http://127.0.0.1:5000",
+    "MAIL_BACKEND": "outbox",
+    "MAIL_OUTBOX_DIR": None,  # <instance>/outbox when not set
+    "MAIL_FROM": "feedback360 <feedback360@localhost>",
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": 25,
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": False,
+    "SMTP_TIMEOUT": 10,
+}
+KNOWN_KEYS = set(DEFAULTS) | {"TESTING", "DEBUG", "WTF_CSRF_ENABLED", "SERVER_NAME"}
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says which key and why."""
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Apply defaults, then the TOML file, then FEEDBACK360_* variables, then test overrides."""
+    app.config.from_mapping(DEFAULTS)
+    path = Path(os.environ.get(CONFIG_ENV) or Path(app.instance_path) / "config.toml")
+    if path.is_file():
+        try:
+            app.config.from_file(str(path), load=tomllib.load, text=False)
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path} is not valid TOML: {error}") from error
+        unknown = sorted(key for key in tomllib.loads(path.read_text()) if key not in KNOWN_KEYS)
+        if unknown:
+            warnings.warn(f"{path}: unknown keys ignored: {', '.join(unknown)}", stacklevel=2)
+    elif os.environ.get(CONFIG_ENV):
+        raise ConfigError(f"{CONFIG_ENV} names {path}, which does not exist")
+    app.config.from_prefixed_env(ENV_PREFIX)
+    if test_config:
+        app.config.from_mapping(test_config)
+    _fill_instance_defaults(app)
+
+
+def _fill_instance_defaults(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'feedback360.sqlite'}"
+    app.config["MAIL_OUTBOX_DIR"] = str(app.config["MAIL_OUTBOX_DIR"] or instance / "outbox")
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+    if app.config["MAIL_BACKEND"] not in ("outbox", "smtp"):
+        raise ConfigError("MAIL_BACKEND must be 'outbox' or 'smtp'")
+
+
+def _instance_secret(instance: Path) -> str:
+    # A random key kept beside the database, so sessions survive a restart without setup.
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(os.urandom(32).hex())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

@@ -1,0 +1,59 @@
+"""A cycle: a period in which staff ask for feedback on one framework version."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback360.errors import DomainError
+from feedback360.extensions import db
+from feedback360.frameworks.models import Framework
+from feedback360.timeutil import utcnow
+
+DRAFT, OPEN, CLOSED, RELEASED = "draft", "open", "closed", "released"
+
+
+class Cycle(db.Model):
+    __tablename__ = "cycle"
+    __table_args__ = (
+        CheckConstraint("anonymity_threshold >= 2", name="threshold_at_least_two"),
+        CheckConstraint("min_raters >= 1 AND max_raters >= min_raters", name="rater_limits"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"))
+    status: Mapped[str] = mapped_column(String(20), default=DRAFT)
+    closes_on: Mapped[date | None]
+    anonymity_threshold: Mapped[int] = mapped_column(default=3)
+    min_raters: Mapped[int] = mapped_column(default=5)
+    max_raters: Mapped[int] = mapped_column(default=15)
+    manager_identifiable: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    framework: Mapped[Framework] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OPEN
+
+    def open(self) -> None:
+        if self.status != DRAFT:
+            raise DomainError(f"Cycle “{self.name}” is {self.status}; only a draft cycle can open.")
+        self.status = OPEN
+
+    def close(self) -> None:
+        if self.status != OPEN:
+            raise DomainError(
+                f"Cycle “{self.name}” is {self.status}; only an open cycle can close."
+            )
+        self.status = CLOSED
+
+    def release(self) -> None:
+        if self.status != CLOSED:
+            raise DomainError(
+                f"Cycle “{self.name}” is {self.status}; reports are released after it closes."
+            )
+        self.status = RELEASED

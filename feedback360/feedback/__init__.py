@@ -1,0 +1,1 @@
+"""Feedback requests, nominations, invitations and anonymous responses."""

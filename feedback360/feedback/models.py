@@ -1,0 +1,127 @@
+"""Requests, invitations and responses. A response keeps no link to who gave it (rule 6)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback360.accounts.models import Person
+from feedback360.cycles.models import Cycle
+from feedback360.errors import DomainError
+from feedback360.extensions import db
+from feedback360.timeutil import utcnow
+
+NOMINATED, INVITED, OPENED, SUBMITTED, DECLINED = (
+    "nominated",
+    "invited",
+    "opened",
+    "submitted",
+    "declined",
+)
+
+
+def random_id() -> str:
+    return secrets.token_hex(16)
+
+
+class FeedbackRequest(db.Model):
+    __tablename__ = "feedback_request"
+    __table_args__ = (UniqueConstraint("cycle_id", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    self_draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    self_assessed: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cycle: Mapped[Cycle] = relationship()
+    subject: Mapped[Person] = relationship()
+    invitations: Mapped[list[Invitation]] = relationship(
+        back_populates="request", order_by="Invitation.id", cascade="all, delete-orphan"
+    )
+    responses: Mapped[list[Response]] = relationship(
+        back_populates="request", cascade="all, delete-orphan"
+    )
+
+    @property
+    def rater_responses(self) -> int:
+        return sum(1 for response in self.responses if response.group != "self")
+
+
+class Invitation(db.Model):
+    """A nominated rater. It records only *that* they submitted, never what (rule 6)."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (UniqueConstraint("request_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("feedback_request.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    group: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default=NOMINATED)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    request: Mapped[FeedbackRequest] = relationship(back_populates="invitations")
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (SUBMITTED, DECLINED)
+
+    def mark_invited(self, token_hash: str) -> None:
+        if self.status != NOMINATED:
+            raise DomainError(f"{self.name} has already been invited.")
+        self.token_hash = token_hash
+        self.status = INVITED
+
+    def mark_opened(self) -> None:
+        if self.status == INVITED:
+            self.status = OPENED
+
+    def mark_declined(self) -> None:
+        if self.is_finished:
+            raise DomainError("This invitation has already been answered.")
+        self.status = DECLINED
+        self.draft = None
+
+
+class Response(db.Model):
+    """Stored against the request and group only, with a random id and the date (rule 6)."""
+
+    __tablename__ = "response"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    request_id: Mapped[int] = mapped_column(ForeignKey("feedback_request.id"))
+    group: Mapped[str] = mapped_column(String(20))
+    submitted_on: Mapped[date]
+
+    request: Mapped[FeedbackRequest] = relationship(back_populates="responses")
+    ratings: Mapped[list[Rating]] = relationship(cascade="all, delete-orphan")
+    comments: Mapped[list[Comment]] = relationship(cascade="all, delete-orphan")
+
+
+class Rating(db.Model):
+    """One statement's rating; a score of None is "Not seen / can't say"."""
+
+    __tablename__ = "rating"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 9", name="score_on_scale"),)
+
+    response_id: Mapped[str] = mapped_column(ForeignKey("response.id"), primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id"), primary_key=True)
+    score: Mapped[int | None]
+
+
+class Comment(db.Model):
+    __tablename__ = "comment"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    response_id: Mapped[str] = mapped_column(ForeignKey("response.id"))
+    value_id: Mapped[int] = mapped_column(ForeignKey("value.id"))
+    text: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,199 @@
+"""The rules of asking for and giving feedback: requests, nominations, drafts, submission."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+
+from flask import current_app
+from sqlalchemy import update
+
+from feedback360.accounts.models import Person
+from feedback360.cycles.models import Cycle
+from feedback360.errors import DomainError
+from feedback360.extensions import db
+from feedback360.feedback import mails
+from feedback360.feedback.answers import MAX_COMMENT, Answers
+from feedback360.feedback.models import (
+    INVITED,
+    NOMINATED,
+    OPENED,
+    SUBMITTED,
+    Comment,
+    FeedbackRequest,
+    Invitation,
+    Rating,
+    Response,
+)
+from feedback360.frameworks.models import Framework
+from feedback360.reports.results import LINE_MANAGER, RATER_GROUPS, SELF
+from feedback360.timeutil import today
+
+SECONDS_PER_STATEMENT = 15
+SECONDS_PER_COMMENT_BOX = 60
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def minutes_to_complete(framework: Framework) -> int:
+    """A rough, honest estimate for the rater's landing page, rounded to five minutes."""
+    seconds = len(framework.statements) * SECONDS_PER_STATEMENT
+    seconds += len(framework.values) * SECONDS_PER_COMMENT_BOX
+    return max(5, 5 * math.ceil(seconds / 300))
+
+
+def start_request(cycle: Cycle, subject: Person) -> FeedbackRequest:
+    """Open a feedback request for the subject in an open cycle (one per cycle)."""
+    if not cycle.is_open:
+        raise DomainError(f"“{cycle.name}” is not open for feedback requests.")
+    existing = db.session.execute(
+        db.select(FeedbackRequest).filter_by(cycle_id=cycle.id, subject_id=subject.id)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    request = FeedbackRequest(cycle=cycle, subject=subject)
+    db.session.add(request)
+    db.session.flush()
+    return request
+
+
+def _require_open(request: FeedbackRequest) -> None:
+    if not request.cycle.is_open:
+        raise DomainError(f"“{request.cycle.name}” has closed; answers can no longer be changed.")
+
+
+def check_answers(answers: Answers, framework: Framework, *, complete: bool) -> None:
+    """Refuse over-long comments always, and unanswered statements when submitting."""
+    for value_id in answers.too_long_comments():
+        raise DomainError(
+            f"Please shorten this comment to {MAX_COMMENT} characters or fewer.", f"c{value_id}"
+        )
+    if complete:
+        missing = answers.unanswered(framework)
+        if missing:
+            raise DomainError(
+                f"{len(missing)} statement(s) still need an answer: choose a rating or "
+                "“Not seen / can't say”.",
+                f"s{missing[0].id}",
+            )
+
+
+def save_self_draft(request: FeedbackRequest, answers: Answers) -> None:
+    _require_open(request)
+    if request.self_assessed:
+        raise DomainError("Your self-assessment has already been submitted.")
+    check_answers(answers, request.cycle.framework, complete=False)
+    request.self_draft = answers.to_draft()
+
+
+def submit_self_assessment(request: FeedbackRequest, answers: Answers) -> None:
+    """Store the subject's own ratings as the request's self response."""
+    _require_open(request)
+    check_answers(answers, request.cycle.framework, complete=True)
+    claimed = db.session.execute(
+        update(FeedbackRequest)
+        .where(FeedbackRequest.id == request.id, FeedbackRequest.self_assessed.is_(False))
+        .values(self_assessed=True, self_draft=None)
+    ).rowcount
+    if claimed != 1:
+        raise DomainError("Your self-assessment has already been submitted.")
+    _store_response(request, SELF, answers)
+    db.session.refresh(request)
+
+
+def nominate(request: FeedbackRequest, name: str, email: str, group: str) -> Invitation:
+    """Add a rater to the request's list; refuses self, duplicates and too many raters."""
+    _require_open(request)
+    email = email.strip().lower()
+    if group not in RATER_GROUPS:
+        raise DomainError("Choose how this person works with you.", "group")
+    if email == request.subject.email.lower():
+        raise DomainError("You cannot nominate yourself; your self-assessment covers you.", "email")
+    if any(invitation.email == email for invitation in request.invitations):
+        raise DomainError(f"{email} is already on your list.", "email")
+    if len(request.invitations) >= request.cycle.max_raters:
+        raise DomainError(f"This cycle allows at most {request.cycle.max_raters} raters.")
+    if group == LINE_MANAGER and any(i.group == LINE_MANAGER for i in request.invitations):
+        raise DomainError("You have already nominated your line manager.", "group")
+    invitation = Invitation(request=request, name=name.strip(), email=email, group=group)
+    db.session.add(invitation)
+    db.session.flush()
+    return invitation
+
+
+def remove_nomination(invitation: Invitation) -> None:
+    if invitation.status != NOMINATED:
+        raise DomainError(f"{invitation.name} has been invited already and stays on the list.")
+    db.session.delete(invitation)
+    db.session.flush()
+
+
+def send_invitations(request: FeedbackRequest) -> int:
+    """Invite every nominated rater by mail once the list reaches the cycle's minimum."""
+    _require_open(request)
+    if len(request.invitations) < request.cycle.min_raters:
+        raise DomainError(
+            f"Nominate at least {request.cycle.min_raters} raters before sending invitations; "
+            f"you have {len(request.invitations)}."
+        )
+    waiting = [i for i in request.invitations if i.status == NOMINATED]
+    base_url = current_app.config["BASE_URL"].rstrip("/")
+    for invitation in waiting:
+        token = secrets.token_urlsafe(32)
+        invitation.mark_invited(hash_token(token))
+        db.session.flush()
+        mails.send_invitation(invitation, f"{base_url}/r/{token}")
+    return len(waiting)
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    if not token or len(token) > 200:
+        return None
+    return db.session.execute(
+        db.select(Invitation).filter_by(token_hash=hash_token(token))
+    ).scalar_one_or_none()
+
+
+def save_rater_draft(invitation: Invitation, answers: Answers) -> None:
+    _require_open(invitation.request)
+    if invitation.is_finished:
+        raise DomainError("This feedback has already been sent or declined.")
+    check_answers(answers, invitation.request.cycle.framework, complete=False)
+    invitation.draft = answers.to_draft()
+    invitation.mark_opened()
+
+
+def submit_rater_response(invitation: Invitation, answers: Answers) -> None:
+    """Store the rater's answers cut from the invitation, which only records submission."""
+    _require_open(invitation.request)
+    check_answers(answers, invitation.request.cycle.framework, complete=True)
+    # One conditional update claims the invitation, so a second submission stores nothing.
+    claimed = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.status.in_((INVITED, OPENED)))
+        .values(status=SUBMITTED, draft=None)
+    ).rowcount
+    if claimed != 1:
+        raise DomainError("This feedback has already been sent or declined.")
+    _store_response(invitation.request, invitation.group, answers)
+    db.session.refresh(invitation)
+
+
+def decline(invitation: Invitation) -> None:
+    _require_open(invitation.request)
+    invitation.mark_declined()
+
+
+def _store_response(request: FeedbackRequest, group: str, answers: Answers) -> None:
+    response = Response(request_id=request.id, group=group, submitted_on=today())
+    response.ratings = [
+        Rating(statement_id=sid, score=score) for sid, score in sorted(answers.ratings.items())
+    ]
+    response.comments = [
+        Comment(value_id=vid, text=text) for vid, text in answers.comments.items() if text
+    ]
+    db.session.add(response)
+    db.session.flush()

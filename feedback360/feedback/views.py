@@ -1,0 +1,163 @@
+"""The staff member's pages: requests, self-assessment, nominations and progress."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from feedback360.cycles.models import OPEN, Cycle
+from feedback360.errors import DomainError
+from feedback360.extensions import db
+from feedback360.feedback import progress, services
+from feedback360.feedback.answers import Answers, answers_from_form
+from feedback360.feedback.forms import NominationForm
+from feedback360.feedback.models import FeedbackRequest, Invitation
+from feedback360.permissions import owns_request
+
+bp = Blueprint("feedback", __name__)
+
+
+def _own_request(request_id: int) -> FeedbackRequest:
+    feedback_request = db.get_or_404(FeedbackRequest, request_id)
+    if not owns_request(current_user, feedback_request):
+        abort(404)
+    return feedback_request
+
+
+@bp.get("/")
+@login_required
+def home() -> str:
+    requests = (
+        db.session.execute(
+            db.select(FeedbackRequest)
+            .filter_by(subject_id=current_user.id)
+            .order_by(FeedbackRequest.created_at.desc())
+        )
+        .scalars()
+        .all()
+    )
+    asked = {r.cycle_id for r in requests}
+    open_cycles = db.session.execute(db.select(Cycle).filter_by(status=OPEN)).scalars().all()
+    return render_template(
+        "feedback/home.html",
+        requests=requests,
+        open_cycles=[c for c in open_cycles if c.id not in asked],
+        progress=progress.request_progress,
+    )
+
+
+@bp.post("/cycles/<int:cycle_id>/request")
+@login_required
+def start_request(cycle_id: int) -> WerkzeugResponse:
+    cycle = db.get_or_404(Cycle, cycle_id)
+    try:
+        feedback_request = services.start_request(cycle, current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("feedback.home"))
+    db.session.commit()
+    return redirect(url_for("feedback.request_page", request_id=feedback_request.id))
+
+
+@bp.get("/requests/<int:request_id>")
+@login_required
+def request_page(request_id: int) -> str:
+    feedback_request = _own_request(request_id)
+    return _render_request(feedback_request, NominationForm())
+
+
+def _render_request(feedback_request: FeedbackRequest, form: NominationForm) -> str:
+    return render_template(
+        "feedback/request.html",
+        feedback_request=feedback_request,
+        form=form,
+        progress=progress.request_progress(feedback_request),
+    )
+
+
+@bp.route("/requests/<int:request_id>/self", methods=["GET", "POST"])
+@login_required
+def self_assessment(request_id: int) -> str | WerkzeugResponse:
+    feedback_request = _own_request(request_id)
+    framework = feedback_request.cycle.framework
+    answers = Answers.from_draft(feedback_request.self_draft)
+    error = None
+    if request.method == "POST":
+        answers = answers_from_form(request.form, framework)
+        submitting = request.form.get("action") == "submit"
+        try:
+            if submitting:
+                services.submit_self_assessment(feedback_request, answers)
+            else:
+                services.save_self_draft(feedback_request, answers)
+            db.session.commit()
+            flash("Self-assessment submitted." if submitting else "Your answers are saved.", "info")
+            return redirect(
+                url_for("feedback.request_page", request_id=request_id)
+                if submitting
+                else request.url
+            )
+        except DomainError as failure:
+            db.session.rollback()
+            error = failure
+    return render_template(
+        "feedback/rating_form.html",
+        framework=framework,
+        answers=answers,
+        error=error,
+        about_self=True,
+        subject=feedback_request.subject,
+        done=feedback_request.self_assessed,
+        back_url=url_for("feedback.request_page", request_id=request_id),
+    ), (400 if error else 200)
+
+
+@bp.post("/requests/<int:request_id>/nominations")
+@login_required
+def nominate(request_id: int) -> str | WerkzeugResponse:
+    feedback_request = _own_request(request_id)
+    form = NominationForm()
+    if form.validate_on_submit():
+        try:
+            invitation = services.nominate(
+                feedback_request, form.name.data or "", form.email.data or "", form.group.data
+            )
+            db.session.commit()
+            flash(f"{invitation.name} added to your list.", "info")
+            return redirect(url_for("feedback.request_page", request_id=request_id))
+        except DomainError as error:
+            db.session.rollback()
+            field = form._fields.get(error.field or "")
+            (field.errors if field else form.form_errors).append(error.message)
+    return _render_request(feedback_request, form), 400
+
+
+@bp.post("/requests/<int:request_id>/nominations/<int:invitation_id>/remove")
+@login_required
+def remove_nomination(request_id: int, invitation_id: int) -> WerkzeugResponse:
+    feedback_request = _own_request(request_id)
+    invitation = db.get_or_404(Invitation, invitation_id)
+    if invitation.request_id != feedback_request.id:
+        abort(404)
+    try:
+        services.remove_nomination(invitation)
+        db.session.commit()
+        flash(f"{invitation.name} removed from your list.", "info")
+    except DomainError as error:
+        flash(error.message, "error")
+    return redirect(url_for("feedback.request_page", request_id=request_id))
+
+
+@bp.post("/requests/<int:request_id>/invitations")
+@login_required
+def send_invitations(request_id: int) -> WerkzeugResponse:
+    feedback_request = _own_request(request_id)
+    try:
+        sent = services.send_invitations(feedback_request)
+        db.session.commit()
+        flash(f"{sent} invitation(s) sent.", "info")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    return redirect(url_for("feedback.request_page", request_id=request_id))

@@ -1,0 +1,1 @@
+"""Values frameworks: values, behaviour statements and their rating scale, as data."""

@@ -1,0 +1,161 @@
+"""Small vector charts for the report, written as SVG by hand: no raster, no JavaScript."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from markupsafe import Markup, escape
+
+from feedback360.reports.results import (
+    ALL_RATERS,
+    DIRECT_REPORT,
+    LINE_MANAGER,
+    OTHER,
+    OTHER_RATERS,
+    PEER,
+    SELF,
+)
+
+MINUS = "\u2212"
+FONT = "DejaVu Sans, sans-serif"
+INK = "#1a1a1a"
+GRID = "#8c8c8c"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """How one column is drawn: shape and fill carry the meaning, colour only helps."""
+
+    shape: str  # circle, diamond, square, triangle, triangle-down
+    filled: bool
+    colour: str
+    glyph: str  # the same mark as a DejaVu Sans character, for legends and table heads
+    name: str  # spoken description, e.g. "hollow diamond"
+
+
+# Every colour reaches at least 4.5:1 on white, and no two columns share a shape and fill,
+# so the charts still read when printed in black and white.
+MARKERS = {
+    SELF: Marker("diamond", False, "#a34700", "\u25c7", "hollow diamond"),
+    LINE_MANAGER: Marker("square", True, "#1e6b3a", "\u25a0", "filled square"),
+    PEER: Marker("triangle", True, "#6a3d9a", "\u25b2", "filled triangle"),
+    DIRECT_REPORT: Marker("triangle-down", True, "#8a1c4a", "\u25bc", "filled down triangle"),
+    OTHER: Marker("square", False, "#00606b", "\u25a1", "hollow square"),
+    OTHER_RATERS: Marker("circle", False, "#4d4d4d", "\u25cb", "hollow circle"),
+    ALL_RATERS: Marker("circle", True, "#0b4f8a", "\u25cf", "filled circle"),
+}
+FALLBACK = Marker("triangle", False, "#4d4d4d", "\u25b3", "hollow triangle")
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One row of a dot plot: a column of the report and its score, if shown."""
+
+    key: str
+    label: str
+    value: float | None
+
+
+def marker(key: str) -> Marker:
+    return MARKERS.get(key, FALLBACK)
+
+
+def _round(value: float) -> Decimal:
+    # Halves round up, as readers do by hand (4.25 → 4.3), not to even as format() does.
+    return Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def one_decimal(value: float | None) -> str:
+    """A mean as the report prints it: one decimal place, blank when missing."""
+    return "" if value is None else str(_round(value))
+
+
+def signed(value: float | None) -> str:
+    """A gap with its sign and a real minus sign: +0.4, −0.6, 0.0."""
+    if value is None:
+        return ""
+    rounded = _round(value)
+    if rounded == 0:
+        return "0.0"
+    return ("+" if rounded > 0 else MINUS) + str(abs(rounded))
+
+
+def _shape(mark: Marker, x: float, y: float, r: float) -> str:
+    fill = mark.colour if mark.filled else "#ffffff"
+    paint = f'fill="{fill}" stroke="{mark.colour}" stroke-width="2"'
+    if mark.shape == "circle":
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" {paint}/>'
+    if mark.shape == "square":
+        s = r * 0.9
+        return f'<rect x="{x - s:.1f}" y="{y - s:.1f}" width="{2 * s:.1f}" height="{2 * s:.1f}" {paint}/>'
+    if mark.shape == "diamond":
+        d = r * 1.3
+        points = [(x, y - d), (x + d, y), (x, y + d), (x - d, y)]
+    elif mark.shape == "triangle-down":
+        points = [(x - r, y - r * 0.85), (x + r, y - r * 0.85), (x, y + r)]
+    else:
+        points = [(x, y - r), (x + r, y + r * 0.85), (x - r, y + r * 0.85)]
+    coords = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+    return f'<polygon points="{coords}" {paint}/>'
+
+
+def scale_description(scale: Sequence[str]) -> str:
+    return f"on a scale from 1 ({scale[0]}) to {len(scale)} ({scale[-1]})"
+
+
+def dot_plot(title: str, lanes: Sequence[Lane], scale: Sequence[str]) -> Markup:
+    """Scores of one value, one lane per column, on the rating scale, with the numbers."""
+    width, label_w, right_w, lane_h, top = 640, 130, 44, 20, 6
+    x0, x1 = label_w + 12, width - right_w - 12
+    points = len(scale)
+    axis_y = top + lane_h * len(lanes)
+    height = axis_y + 22
+
+    def x_of(score: float) -> float:
+        return x0 + (x1 - x0) * (score - 1) / max(points - 1, 1)
+
+    spoken = "; ".join(
+        f"{lane.label} {one_decimal(lane.value)}"
+        if lane.value is not None
+        else f"{lane.label} not shown"
+        for lane in lanes
+    )
+    alt = f"{title}: {spoken}, {scale_description(scale)}."
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart dot-plot" role="img" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'aria-label="{escape(alt)}" font-family="{FONT}" font-size="11" fill="{INK}">',
+        f"<title>{escape(alt)}</title>",
+    ]
+    for point in range(1, points + 1):
+        x = x_of(point)
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{axis_y:.1f}" '
+            f'stroke="{GRID}" stroke-width="0.75" stroke-dasharray="2 3"/>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{axis_y + 15:.1f}" text-anchor="middle" font-size="10">'
+            f"{point} {escape(scale[point - 1])}</text>"
+        )
+    parts.append(
+        f'<line x1="{x0:.1f}" y1="{axis_y:.1f}" x2="{x1:.1f}" y2="{axis_y:.1f}" '
+        f'stroke="{INK}" stroke-width="1"/>'
+    )
+    for i, lane in enumerate(lanes):
+        y = top + lane_h * i + lane_h / 2
+        parts.append(f'<text x="0" y="{y + 4:.1f}">{escape(lane.label)}</text>')
+        if lane.value is None:
+            parts.append(
+                f'<text x="{x0:.1f}" y="{y + 4:.1f}" font-style="italic" fill="#4d4d4d">'
+                "not shown</text>"
+            )
+            continue
+        parts.append(_shape(marker(lane.key), x_of(lane.value), y, 6))
+        parts.append(
+            f'<text x="{width}" y="{y + 4:.1f}" text-anchor="end" font-weight="bold">'
+            f"{one_decimal(lane.value)}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

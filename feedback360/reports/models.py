@@ -1,0 +1,25 @@
+"""A built personal report, kept as it was built so it never changes after release."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback360.extensions import db
+from feedback360.feedback.models import FeedbackRequest
+from feedback360.timeutil import utcnow
+
+
+class Report(db.Model):
+    __tablename__ = "report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("feedback_request.id"), unique=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    html: Mapped[str] = mapped_column(Text)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    request: Mapped[FeedbackRequest] = relationship()

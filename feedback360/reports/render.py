@@ -1,0 +1,203 @@
+"""Turn a ReportDocument into the personal report: HTML for the browser, PDF for download."""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+from markupsafe import Markup
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+import feedback360
+from feedback360.reports import charts
+from feedback360.reports.results import (
+    ALL_RATERS,
+    OTHER_RATERS,
+    SELF,
+    Column,
+    GroupStatus,
+    ReportDocument,
+    ShownComment,
+    StatementResult,
+    ValueResult,
+)
+
+PACKAGE_DIR = Path(feedback360.__file__).parent
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def templates_dir() -> Path:
+    """The templates folder: inside the package when installed, at the repository top level
+    in development."""
+    packaged = PACKAGE_DIR / "templates"
+    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "templates"
+
+
+def static_dir() -> Path:
+    return PACKAGE_DIR / "static"
+
+
+def long_date(day: date) -> str:
+    """A date as people write it in Britain, e.g. 23 November 2026, whatever the locale."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+class ReportURLFetcher(URLFetcher):
+    """Fetches only data: URLs and files under our own templates and static folders.
+
+    Report content comes from raters; nothing in it may make the server reach the network
+    or read other files, so everything else is refused, and redirects are never followed.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(timeout=5, allowed_protocols=("data",), allow_redirects=False)
+        self.roots = tuple(root.resolve() for root in (templates_dir(), static_dir()))
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        scheme = url.partition(":")[0].lower()
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme == "file":
+            parts = urlsplit(url)
+            path = Path(unquote(parts.path)).resolve()
+            inside = any(path.is_relative_to(root) for root in self.roots)
+            if parts.netloc in ("", "localhost") and inside and path.is_file():
+                content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return URLFetcherResponse(
+                    path.as_uri(), path.read_bytes(), {"Content-Type": content_type}
+                )
+        raise ValueError(f"The report may not fetch {url!r}")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One behaviour statement as the report prints it."""
+
+    index: int
+    text: str
+    result: StatementResult | None
+
+
+@dataclass(frozen=True)
+class Section:
+    """One value: its words, its statements (split by kind), its chart and comments."""
+
+    number: int
+    title: str
+    summary: str
+    result: ValueResult | None
+    chart: Markup
+    positive: list[Row]
+    negative: list[Row]
+    comments: list[ShownComment]
+
+
+def _columns(doc: ReportDocument) -> list[Column]:
+    # Only self is shown when the rater scores are withheld, whatever the engine passed on.
+    columns = doc.result.columns
+    if not doc.result.rater_scores_shown:
+        columns = [column for column in columns if column.key == SELF]
+    return columns
+
+
+def _sections(doc: ReportDocument, columns: list[Column]) -> list[Section]:
+    statement_results = {s.index: s for s in doc.result.statements}
+    value_results = {v.index: v for v in doc.result.values}
+    comments = doc.result.comments if doc.result.rater_scores_shown else []
+    sections = []
+    for i, value in enumerate(doc.values):
+        result = value_results.get(i)
+        scores = result.scores if result else {}
+        lanes = [charts.Lane(c.key, c.label, scores.get(c.key)) for c in columns]
+        rows = [
+            (statement.positive, Row(j, statement.text, statement_results.get(j)))
+            for j, statement in enumerate(doc.statements)
+            if statement.value_index == i
+        ]
+        sections.append(
+            Section(
+                number=i + 1,
+                title=value.title,
+                summary=value.summary,
+                result=result,
+                chart=charts.dot_plot(value.title, lanes, doc.scale),
+                positive=[row for positive, row in rows if positive],
+                negative=[row for positive, row in rows if not positive],
+                comments=[c for c in comments if c.value_index == i],
+            )
+        )
+    return sections
+
+
+def _group_note(group: GroupStatus, columns: list[Column], shown: bool) -> str:
+    """What the cover says of a group that is not shown on its own (never its number)."""
+    if not shown:
+        return "Not shown"
+    if any(column.key == OTHER_RATERS for column in columns):
+        return "Too few to show on its own: included in Other raters and All raters"
+    return "Too few to show on its own: included in All raters"
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(one_decimal=charts.one_decimal, signed=charts.signed, long_date=long_date)
+    env.globals.update(marker=charts.marker, scale_description=charts.scale_description)
+    return env
+
+
+def report_html(doc: ReportDocument, *, pdf_url: str | None = None, for_pdf: bool = False) -> str:
+    """The personal report as one self-contained HTML page (no scripts, no external files)."""
+    columns = _columns(doc)
+    general = len(doc.values)
+    comments = doc.result.comments if doc.result.rater_scores_shown else []
+    return (
+        _environment()
+        .get_template("reports/report.html")
+        .render(
+            doc=doc,
+            result=doc.result,
+            columns=columns,
+            all_raters_shown=any(c.key == ALL_RATERS for c in columns),
+            sections=_sections(doc, columns),
+            general_comments=[c for c in comments if not 0 <= c.value_index < general],
+            group_note=lambda group: _group_note(group, columns, doc.result.rater_scores_shown),
+            pdf_url=None if for_pdf else pdf_url,
+            for_pdf=for_pdf,
+        )
+    )
+
+
+def report_pdf(doc: ReportDocument) -> bytes:
+    """The personal report as a tagged PDF/UA-1 document, A4."""
+    html = HTML(
+        string=report_html(doc, for_pdf=True),
+        base_url=templates_dir().as_uri() + "/",
+        url_fetcher=ReportURLFetcher(),
+    )
+    return html.write_pdf(pdf_variant="pdf/ua-1")

@@ -1,0 +1,125 @@
+"""Fixtures: an app on a fresh SQLite database per test, clients, and factories."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from feedback360 import create_app
+from feedback360.accounts.models import Person
+from feedback360.accounts.services import add_person
+from feedback360.cycles.models import Cycle
+from feedback360.cycles.services import create_cycle
+from feedback360.extensions import db
+from feedback360.frameworks.models import Framework
+from feedback360.frameworks.services import bundled_framework, load_framework, read_framework_file
+
+PASSWORD = "correct horse battery"
+
+
+class BrowserLikeClient(FlaskClient):
+    """Runs every request in a fresh app context, as a server does.
+
+    The tests keep an app context open for their own database work; without this, requests
+    would share its `g` (signed-in user, CSRF token) and its database session.
+    """
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    monkeypatch.setenv("FEEDBACK360_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.delenv("FEEDBACK360_CONFIG", raising=False)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite'}",
+            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "BASE_URL": "http://localhost",
+        }
+    )
+    app.test_client_class = BrowserLikeClient
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def framework(app: Flask) -> Framework:
+    loaded, _ = load_framework(read_framework_file(bundled_framework("mps-2006")))
+    db.session.commit()
+    return loaded
+
+
+@pytest.fixture
+def make_person(app: Flask) -> Callable[..., Person]:
+    def make(name: str = "Sam Taylor", email: str | None = None, **roles: bool) -> Person:
+        email = email or f"{name.lower().replace(' ', '.')}@example.org"
+        person = add_person(name, email, password=PASSWORD, **roles)
+        db.session.commit()
+        return person
+
+    return make
+
+
+@pytest.fixture
+def open_cycle(framework: Framework) -> Callable[..., Cycle]:
+    def make(name: str = "Spring 2026", **settings: object) -> Cycle:
+        cycle = create_cycle(name, framework, **settings)  # type: ignore[arg-type]
+        cycle.open()
+        db.session.commit()
+        return cycle
+
+    return make
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def submit_form(client: FlaskClient, page: str, data: dict[str, str], action: str | None = None):  # type: ignore[no-untyped-def]
+    """Open a page as a browser would and post its form with the page's CSRF token."""
+    html = client.get(page).text
+    return client.post(action or page, data={"csrf_token": csrf_token(html), **data})
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    return submit_form(client, "/sign-in", {"email": email, "password": password})
+
+
+def outbox_messages(app: Flask) -> list[Message]:
+    outbox = Path(app.config["MAIL_OUTBOX_DIR"])
+    return [message_from_bytes(path.read_bytes()) for path in sorted(outbox.glob("*.eml"))]
+
+
+def link_in(message: Message) -> str:
+    """The path of the personal link in an invitation, as a rater would click it."""
+    body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    match = re.search(r"http://localhost(/r/[A-Za-z0-9_\-]+)", body)
+    assert match, "the invitation holds no link"
+    return match.group(1)

@@ -1,0 +1,344 @@
+"""The personal report as a reader sees it: in the browser and as a PDF."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import statistics
+from dataclasses import replace
+from datetime import date
+
+import pypdf
+import pytest
+
+from feedback360.reports.render import (
+    ReportURLFetcher,
+    report_html,
+    report_pdf,
+    templates_dir,
+)
+from feedback360.reports.results import (
+    ALL_RATERS,
+    LABELS,
+    OTHER_RATERS,
+    Cell,
+    Column,
+    GroupStatus,
+    ReportDocument,
+    ReportResult,
+    ShownComment,
+    StatementResult,
+    StatementText,
+    ValueResult,
+    ValueText,
+)
+
+SCRIPT = "<script>alert(1)</script>"
+HIDDEN_REASON = "Fewer than 3 ratings"
+POOLED_REASON = "Hidden so that the other blank cell cannot be worked out"
+WITHHELD = "Only 2 people responded; at least 3 are needed to show rater scores."
+
+STATEMENTS = [
+    StatementText("think about how our actions affect others", True, 0),
+    StatementText("encourage constructive feedback", True, 0),
+    StatementText("act with integrity - be honest and tell it how it is", True, 0),
+    StatementText("see time spent building relationships with others as pointless", False, 0),
+    StatementText("work across boundaries - bringing different groups together", True, 1),
+    StatementText("respect difference", True, 1),
+    StatementText("ignore inappropriate behaviour or poor performance", False, 1),
+    StatementText("value police officers and police staff differently", False, 1),
+]
+
+# Ratings by statement: self, line manager, peers, other raters (not seen = None).
+RATINGS = [
+    (4, [4], [5, 4, 4, 4], [3, 4, 4]),
+    (5, [4], [4, 4, 5, 3], [4, 4, 5]),
+    (4, [5], [5, 5, 4, 5], [5, 4, 5]),
+    (1, [1], [1, 2, 1, 1], [1, 1, 2]),
+    (3, [4], [5, 4, None, None], [4, 4, 5]),  # peers: too few; other raters hidden too
+    (5, [4], [4, 5, 4, 4], [4, 5, 3]),
+    (2, [3], [3, 3, 2, 4], [3, 4, None]),
+    (1, [1], [1, 1, 1, 2], [1, 1, 1]),
+]
+
+
+def make_cell(ratings: list[int | None]) -> Cell:
+    seen = [r for r in ratings if r is not None]
+    return Cell(
+        n=len(seen),
+        not_seen=len(ratings) - len(seen),
+        mean=statistics.fmean(seen),
+        sd=statistics.pstdev(seen),
+        low=min(seen),
+        high=max(seen),
+    )
+
+
+def make_statement(index: int) -> StatementResult:
+    own, manager, peers, pool = RATINGS[index]
+    cells = {
+        "self": make_cell([own]),
+        "line_manager": make_cell(manager),
+        "peer": make_cell(peers),
+        OTHER_RATERS: make_cell(pool),
+        ALL_RATERS: make_cell(manager + peers + pool),
+    }
+    if cells["peer"].n < 3:
+        # As the engine does: 2 peer ratings would be All raters minus the shown cells.
+        cells["peer"] = Cell(2, 2, None, None, None, None, hidden_reason=HIDDEN_REASON)
+        cells[OTHER_RATERS] = replace(
+            cells[OTHER_RATERS],
+            mean=None,
+            sd=None,
+            low=None,
+            high=None,
+            hidden_reason=POOLED_REASON,
+        )
+    return StatementResult(index, cells, cells[ALL_RATERS].mean - own)
+
+
+def sample_document(**changes) -> ReportDocument:
+    statements = [make_statement(i) for i in range(len(STATEMENTS))]
+    keys = ["self", "line_manager", "peer", OTHER_RATERS, ALL_RATERS]
+    values = []
+    for v in range(2):
+        mine = [s for s in statements if STATEMENTS[s.index].value_index == v]
+        scores = {}
+        for key in keys:
+            shown = [
+                c.mean if STATEMENTS[s.index].positive else 6 - c.mean
+                for s in mine
+                if (c := s.cells[key]).mean is not None
+            ]
+            scores[key] = statistics.fmean(shown)
+        values.append(ValueResult(v, scores, scores[ALL_RATERS] - scores["self"]))
+    result = ReportResult(
+        columns=[Column(key, LABELS[key], n) for key, n in zip(keys, [1, 1, 4, 3, 8], strict=True)],
+        groups=[
+            GroupStatus("self", "Self", 1, True),
+            GroupStatus("line_manager", "Line manager", 1, True),
+            GroupStatus("peer", "Peers", 4, True),
+            GroupStatus("direct_report", "Direct reports", 2, False),
+            GroupStatus("other", "Others", 1, False),
+        ],
+        total_responses=8,
+        rater_scores_shown=True,
+        withheld_reason=None,
+        statements=statements,
+        values=values,
+        comments=[
+            ShownComment(0, "Always makes time to listen, even on busy shifts.", "Peers"),
+            ShownComment(0, f"Tried to break the report: {SCRIPT} & more", None),
+            ShownComment(1, "Could challenge poor performance sooner.", None),
+        ],
+    )
+    doc = ReportDocument(
+        subject_name="Alex Morgan",
+        subject_first_name="Alex",
+        cycle_name="Autumn 2026",
+        framework_name="MPS values 2006",
+        preamble="Working together with all our citizens, all our partners and all our colleagues:",
+        scale=["Never", "Rarely", "Sometimes", "Often", "Always"],
+        generated_on=date(2026, 11, 23),
+        threshold=3,
+        values=[
+            ValueText(
+                "We will build trust by listening and responding.",
+                "Be accessible and approachable. Build relationships.",
+            ),
+            ValueText(
+                "We will respect and support each other and work as a team.",
+                "Work to bring people together.",
+            ),
+        ],
+        statements=STATEMENTS,
+        result=result,
+    )
+    return replace(doc, **changes)
+
+
+def withheld_document() -> ReportDocument:
+    doc = sample_document()
+    result = replace(
+        doc.result,
+        columns=[Column("self", "Self", 1)],
+        groups=[replace(g, shown=g.key == "self") for g in doc.result.groups],
+        total_responses=2,
+        rater_scores_shown=False,
+        withheld_reason=WITHHELD,
+        statements=[
+            StatementResult(s.index, {"self": s.cells["self"]}, None) for s in doc.result.statements
+        ],
+        values=[ValueResult(v.index, {"self": v.scores["self"]}, None) for v in doc.result.values],
+        comments=[],
+    )
+    return replace(doc, result=result)
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+def html_row(html: str, index: int) -> str:
+    match = re.search(rf'<tr id="s-{index}">(.*?)</tr>', html, re.S)
+    assert match, f"no row for statement {index}"
+    return match.group(1)
+
+
+def cell_text(row_html: str, key: str) -> str:
+    match = re.search(rf'<td class="[^"]*\bc-{key}\b[^"]*">(.*?)</td>', row_html, re.S)
+    assert match, f"no {key} cell"
+    return re.sub(r"<[^>]+>", " ", match.group(1)).strip()
+
+
+@pytest.fixture(scope="module")
+def sample_pdf() -> bytes:
+    return report_pdf(sample_document())
+
+
+def test_pdf_opens_and_shows_the_subject_statements_means_and_gaps(sample_pdf):
+    text = pdf_text(sample_pdf)
+    doc = sample_document()
+
+    assert "Alex Morgan" in text
+    assert "Confidential" in text
+    assert "23 November 2026" in text
+    for statement in STATEMENTS:
+        assert statement.text in text
+    # The first statement's row reads: self, manager, peers, other raters, all, gap, spread.
+    assert "think about how our actions affect others 4.0 4.0 4.3 3.7 4.0 0.0 3–5" in text
+    # A negative gap is printed with a real minus sign.
+    assert doc.result.statements[1].gap < 0
+    assert "encourage constructive feedback 5.0 4.0 4.0 4.3 4.1 \u22120.9 3–5" in text
+    assert "We will not — how often seen (lower is better)" in text
+
+
+def test_pdf_is_tagged_a4_in_british_english(sample_pdf):
+    reader = pypdf.PdfReader(io.BytesIO(sample_pdf))
+    root = reader.trailer["/Root"]
+
+    assert root["/Lang"] == "en-GB"
+    assert "/StructTreeRoot" in root
+    assert root["/MarkInfo"]["/Marked"]
+    assert reader.metadata.title == "Feedback report: Alex Morgan, Autumn 2026"
+    width, height = (float(x) for x in reader.pages[0].mediabox.upper_right)
+    assert (round(width), round(height)) == (595, 842)
+
+
+def test_pages_carry_the_subject_and_page_numbers(sample_pdf):
+    reader = pypdf.PdfReader(io.BytesIO(sample_pdf))
+    pages = len(reader.pages)
+    second = reader.pages[1].extract_text()
+
+    assert "Alex Morgan · Autumn 2026" in second
+    assert f"Page 2 of {pages}" in second
+
+
+def test_a_hidden_cell_shows_its_reason_and_no_number(sample_pdf):
+    html = report_html(sample_document())
+    peers = cell_text(html_row(html, 4), "peer")
+
+    assert HIDDEN_REASON in peers
+    assert not re.search(r"\d\.\d", peers)
+    assert (
+        f"work across boundaries - bringing different groups together 3.0 4.0 {HIDDEN_REASON} "
+        f"{POOLED_REASON} 4.3 +1.3"
+    ) in pdf_text(sample_pdf)
+
+
+def test_hidden_groups_give_no_number_of_their_own():
+    html = report_html(sample_document())
+    row = re.search(r"<th scope=\"row\">Direct reports</th>\s*<td[^>]*>(.*?)</td>", html, re.S)
+
+    assert row
+    assert "included in Other raters" in row.group(1)
+    assert not re.search(r"\d", row.group(1))
+
+
+def test_withheld_rater_scores_say_why_and_show_only_self():
+    doc = withheld_document()
+    html = report_html(doc)
+    text = pdf_text(report_pdf(doc))
+
+    assert WITHHELD in text
+    assert "Rater scores are not shown" in text
+    assert "All raters 4.0" not in text
+    assert "c-all_raters" not in html
+    assert "think about how our actions affect others 4.0 " in text
+
+
+def test_a_comment_is_shown_verbatim_and_never_as_markup(sample_pdf):
+    html = report_html(sample_document())
+
+    assert SCRIPT not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html
+    assert f"Tried to break the report: {SCRIPT} & more" in pdf_text(sample_pdf)
+    assert "Peers: Always makes time to listen, even on busy shifts." in pdf_text(sample_pdf)
+
+
+def test_the_html_is_british_english_and_every_chart_has_a_text_alternative():
+    html = report_html(sample_document())
+    charts = re.findall(r"<svg\b[^>]*>.*?</svg>", html, re.S)
+
+    assert '<html lang="en-GB">' in html
+    assert len(charts) == 2
+    for chart in charts:
+        assert 'role="img"' in chart
+        assert re.search(r'aria-label="[^"]+"', chart)
+        assert re.search(r"<title>[^<]+</title>", chart)
+    assert "Self 4.5; Line manager 4.5; Peers 4.4; Other raters 4.3; All raters 4.4" in charts[0]
+    assert "<img" not in html
+    assert "<script" not in html
+
+
+def test_the_download_link_is_in_the_browser_page_only():
+    doc = sample_document()
+
+    assert 'href="/reports/7.pdf">Download PDF' in report_html(doc, pdf_url="/reports/7.pdf")
+    assert "Download PDF" not in report_html(doc, pdf_url="/reports/7.pdf", for_pdf=True)
+    assert "Download PDF" not in report_html(doc)
+
+
+def test_rendering_logs_no_warnings(caplog):
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        report_pdf(sample_document())
+    # Only speed suffers where the system lacks libharfbuzz-subset; the PDF is the same.
+    slow_fonts = "Using fontTools instead of HarfBuzz-Subset"
+    messages = [r.getMessage() for r in caplog.records]
+
+    assert [m for m in messages if not m.startswith(slow_fonts)] == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/x.png",
+        "https://example.com/x.css",
+        "file:///etc/passwd",
+        "file://localhost/etc/passwd",
+        "ftp://example.com/x",
+    ],
+)
+def test_the_url_fetcher_refuses_anything_outside_the_report(url):
+    with pytest.raises(ValueError, match="may not fetch"):
+        ReportURLFetcher().fetch(url)
+
+
+def test_the_url_fetcher_refuses_a_path_that_climbs_out_of_the_templates():
+    escape = (templates_dir() / "reports" / ".." / ".." / ".." / "etc" / "passwd").as_posix()
+
+    with pytest.raises(ValueError, match="may not fetch"):
+        ReportURLFetcher().fetch("file://" + escape)
+
+
+def test_the_url_fetcher_allows_data_urls_and_our_own_stylesheet():
+    fetcher = ReportURLFetcher()
+    data = fetcher.fetch("data:text/plain;base64,aGVsbG8=")
+    own = fetcher.fetch((templates_dir() / "reports" / "report.css").as_uri())
+
+    assert data.read() == b"hello"
+    assert b"@page" in own.read()
+    data.close()
+    own.close()
