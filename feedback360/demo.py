@@ -15,7 +15,7 @@ from feedback360.feedback import services as feedback
 from feedback360.feedback.answers import Answers
 from feedback360.frameworks.models import Framework
 from feedback360.frameworks.services import bundled_framework, load_framework, read_framework_file
-from feedback360.reports.services import build_cycle_reports
+from feedback360.reports.services import build_cycle_reports, release_reports
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 (published in the README for the demo)
 SUBJECT_EMAIL = "sam.taylor@example.org"
@@ -113,4 +113,4 @@ def _create_finished_cycle(framework: Framework) -> None:
         feedback.submit_rater_response(invitation, answers)
     cycle.close()
     build_cycle_reports(cycle)
-    cycle.release()
+    release_reports(cycle)

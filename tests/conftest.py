@@ -123,3 +123,39 @@ def link_in(message: Message) -> str:
     match = re.search(r"http://localhost(/r/[A-Za-z0-9_\-]+)", body)
     assert match, "the invitation holds no link"
     return match.group(1)
+
+
+@pytest.fixture
+def invited(app: Flask, make_person, open_cycle):  # type: ignore[no-untyped-def]
+    """A subject in an open cycle who has invited five raters; returns their links by email.
+
+    The subject uses a browser of their own, so the test's `client` stays a rater's.
+    """
+    client = app.test_client()
+
+    def invite(groups: list[str] | None = None, **cycle_settings: object) -> dict[str, str]:
+        groups = groups or ["peer"] * 5
+        make_person("Sam Taylor", "sam@example.org")
+        cycle = open_cycle(min_raters=len(groups), **cycle_settings)
+        sign_in(client, "sam@example.org")
+        request_page = submit_form(client, "/", {}, action=f"/cycles/{cycle.id}/request").location
+        for number, group in enumerate(groups, start=1):
+            submit_form(
+                client,
+                request_page,
+                {"name": f"Rater {number}", "email": f"rater{number}@example.org", "group": group},
+                action=f"{request_page}/nominations",
+            )
+        submit_form(client, request_page, {}, action=f"{request_page}/invitations")
+        links = {message["To"]: link_in(message) for message in outbox_messages(app)}
+        return {
+            f"rater{n}@example.org": links[f"rater{n}@example.org"]
+            for n in range(1, len(groups) + 1)
+        }
+
+    return invite
+
+
+def page_text(html: str) -> str:
+    """The words a reader sees: tags dropped, white space folded."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()

@@ -227,6 +227,32 @@ def test_pdf_is_tagged_a4_in_british_english(sample_pdf):
     assert (round(width), round(height)) == (595, 842)
 
 
+def test_every_chart_in_the_pdf_is_a_figure_with_its_numbers_as_alternative_text(sample_pdf):
+    root = pypdf.PdfReader(io.BytesIO(sample_pdf)).trailer["/Root"]
+    figures = []
+
+    def collect(element):
+        element = element.get_object()
+        if not isinstance(element, pypdf.generic.DictionaryObject) or "/S" not in element:
+            return
+        if element["/S"] == "/Figure":
+            figures.append(str(element.get("/Alt", "")))
+        kids = element.get("/K", [])
+        for kid in kids if isinstance(kids, pypdf.generic.ArrayObject) else [kids]:
+            collect(kid)
+
+    for element in root["/StructTreeRoot"]["/K"]:
+        collect(element)
+
+    assert figures == [
+        "We will build trust by listening and responding. Scores on a scale from 1 (Never) "
+        "to 5 (Always): Self 4.5; Line manager 4.5; Peers 4.4; Other raters 4.3; All raters 4.4.",
+        "We will respect and support each other and work as a team. Scores on a scale from 1 "
+        "(Never) to 5 (Always): Self 4.3; Line manager 4.0; Peers 4.0; Other raters 3.8; "
+        "All raters 4.0.",
+    ]
+
+
 def test_pages_carry_the_subject_and_page_numbers(sample_pdf):
     reader = pypdf.PdfReader(io.BytesIO(sample_pdf))
     pages = len(reader.pages)

@@ -10,6 +10,7 @@ from feedback360.cli import domain_command
 from feedback360.cycles.services import create_cycle, find_cycle
 from feedback360.errors import DomainError
 from feedback360.frameworks.services import latest_framework
+from feedback360.reports.services import release_reports
 
 
 @click.group(help="Create and run feedback cycles.")
@@ -80,4 +81,12 @@ def _transition(verb: str, method: str) -> click.Command:
 
 _transition("open", "open")
 _transition("close", "close")
-_transition("release", "release")
+
+
+@cycle.command("release", help="Release a closed CYCLE's reports (id or name) to their subjects.")
+@click.argument("reference", metavar="CYCLE")
+@domain_command
+def release(reference: str) -> None:
+    found = find_cycle(reference)
+    count = release_reports(found)
+    click.echo(f"Cycle {found.id} “{found.name}” is now released: {count} report(s) to read.")

@@ -34,6 +34,8 @@ def start(token: str) -> str | tuple[str, int]:
     if problem or invitation is None:
         return problem or ("", 404)
     framework = invitation.request.cycle.framework
+    invitation.mark_opened()
+    db.session.commit()
     return render_template(
         "rater/start.html",
         invitation=invitation,

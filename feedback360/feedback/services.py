@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
 
 from flask import current_app
@@ -39,10 +38,10 @@ def hash_token(token: str) -> str:
 
 
 def minutes_to_complete(framework: Framework) -> int:
-    """A rough, honest estimate for the rater's landing page, rounded to five minutes."""
+    """A rough, honest estimate for the rater's landing page, to the nearest five minutes."""
     seconds = len(framework.statements) * SECONDS_PER_STATEMENT
     seconds += len(framework.values) * SECONDS_PER_COMMENT_BOX
-    return max(5, 5 * math.ceil(seconds / 300))
+    return max(5, 5 * round(seconds / 300))
 
 
 def start_request(cycle: Cycle, subject: Person) -> FeedbackRequest:

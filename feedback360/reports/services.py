@@ -131,3 +131,18 @@ def report_for(request: FeedbackRequest) -> Report | None:
     return db.session.execute(
         db.select(Report).filter_by(request_id=request.id)
     ).scalar_one_or_none()
+
+
+def release_reports(cycle: Cycle) -> int:
+    """Release a closed cycle's reports to their subjects, once every one has been built."""
+    requests = (
+        db.session.execute(db.select(FeedbackRequest).filter_by(cycle_id=cycle.id)).scalars().all()
+    )
+    unbuilt = [request.subject.name for request in requests if report_for(request) is None]
+    if unbuilt:
+        raise DomainError(
+            f"{len(unbuilt)} report(s) are not built yet (for example {unbuilt[0]}'s); "
+            "run `reports build` first."
+        )
+    cycle.release()
+    return len(requests)

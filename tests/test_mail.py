@@ -1,0 +1,145 @@
+"""Invitations reach raters: as files in the outbox by default, through SMTP when configured."""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from flask.testing import FlaskClient
+
+from feedback360 import create_app
+from feedback360.extensions import db
+from tests.conftest import BrowserLikeClient, outbox_messages, sign_in, submit_form
+
+RATERS = [(f"Peer {n}", f"peer{n}@example.org") for n in range(1, 6)]
+LINK = re.compile(r"http://localhost/r/[A-Za-z0-9_\-]+")
+
+
+def invite_five_peers(client: FlaskClient, cycle_id: int) -> None:
+    """Sam signs in, asks for feedback, nominates five peers and sends the invitations."""
+    assert sign_in(client, "sam@example.org").status_code == 302
+    request_page = submit_form(client, "/", {}, action=f"/cycles/{cycle_id}/request").location
+    for name, email in RATERS:
+        submit_form(
+            client,
+            request_page,
+            {"name": name, "email": email, "group": "peer"},
+            action=f"{request_page}/nominations",
+        )
+    response = submit_form(client, request_page, {}, action=f"{request_page}/invitations")
+    assert response.status_code == 302
+    assert "5 invitation(s) sent." in client.get(request_page).text
+
+
+def body_of(message: Message) -> str:
+    return message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+
+
+def test_invitations_land_in_the_outbox_folder_by_default(
+    app, client, make_person, open_cycle, caplog
+):
+    make_person("Sam Taylor", "sam@example.org")
+    cycle = open_cycle()
+
+    with caplog.at_level(logging.WARNING, logger="feedback360.mail"):
+        invite_five_peers(client, cycle.id)
+
+    outbox = Path(app.config["MAIL_OUTBOX_DIR"])
+    assert len(list(outbox.glob("*.eml"))) == 5
+    messages = outbox_messages(app)
+    assert sorted(m["To"] for m in messages) == [email for _, email in RATERS]
+    for message in messages:
+        assert message["Subject"] == "Sam Taylor asks for your feedback"
+        assert message["From"] == app.config["MAIL_FROM"]
+        body = body_of(message)
+        assert "Sam Taylor has asked you for feedback" in body
+        # The newcomer running the tool locally finds each link in the log too.
+        (link,) = LINK.findall(body)
+        assert any(
+            message["To"] in line and f"link: {link}" in line for line in caplog.messages
+        ), caplog.messages
+
+
+class Collector:
+    """An aiosmtpd handler that keeps every envelope it is given."""
+
+    def __init__(self) -> None:
+        self.envelopes: list = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Controller]:
+    controller = Controller(Collector(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+class TestSmtp:
+    """Configured for SMTP, the same invitations go to a real mail server instead."""
+
+    @pytest.fixture
+    def app(self, tmp_path, monkeypatch, smtp_server) -> Iterator[Flask]:
+        monkeypatch.setenv("FEEDBACK360_INSTANCE_PATH", str(tmp_path / "instance"))
+        monkeypatch.delenv("FEEDBACK360_CONFIG", raising=False)
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite'}",
+                "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+                "BASE_URL": "http://localhost",
+                "MAIL_BACKEND": "smtp",
+                "SMTP_HOST": smtp_server.hostname,
+                "SMTP_PORT": smtp_server.port,
+            }
+        )
+        app.test_client_class = BrowserLikeClient
+        with app.app_context():
+            db.create_all()
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+
+    def test_each_rater_gets_their_own_link_from_the_smtp_server(
+        self, app, client, make_person, open_cycle, smtp_server
+    ):
+        make_person("Sam Taylor", "sam@example.org")
+        cycle = open_cycle()
+
+        invite_five_peers(client, cycle.id)
+
+        envelopes = smtp_server.handler.envelopes
+        assert sorted(e.rcpt_tos[0] for e in envelopes) == [email for _, email in RATERS]
+        assert all(len(e.rcpt_tos) == 1 for e in envelopes)
+        links = set()
+        for envelope in envelopes:
+            message = message_from_bytes(envelope.original_content)
+            assert message["To"] == envelope.rcpt_tos[0]
+            assert message["Subject"] == "Sam Taylor asks for your feedback"
+            (link,) = LINK.findall(body_of(message))
+            links.add(link)
+        assert len(links) == 5  # personal: no two raters share a link
+        # A rater follows their link, with no account, and sees whose feedback it is.
+        landing = app.test_client().get(links.pop().removeprefix("http://localhost"))
+        assert "Sam Taylor has asked for your feedback" in landing.text
+        assert outbox_messages(app) == []
+        assert not Path(app.config["MAIL_OUTBOX_DIR"]).exists()
