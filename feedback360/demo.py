@@ -89,7 +89,7 @@ def _answers(framework: Framework, levels: list[float], rng: random.Random) -> A
             if rng.random() < 0.08:
                 answers.ratings[statement.id] = None  # not seen
                 continue
-            level = levels[index] if statement.positive else 6 - levels[index] - 1.2
+            level = levels[index] if statement.positive else 6 - levels[index] - 0.4
             score = round(level + rng.gauss(0, 0.7))
             answers.ratings[statement.id] = min(5, max(1, score))
     return answers

@@ -36,7 +36,7 @@ from feedback360.reports.results import (
 
 SCRIPT = "<script>alert(1)</script>"
 HIDDEN_REASON = "Fewer than 3 ratings"
-POOLED_REASON = "Hidden so that the other blank cell cannot be worked out"
+POOLED_REASON = "Hidden so that fewer than 3 ratings cannot be worked out from others"
 WITHHELD = "Only 2 people responded; at least 3 are needed to show rater scores."
 
 STATEMENTS = [
@@ -171,7 +171,7 @@ def withheld_document() -> ReportDocument:
             StatementResult(s.index, {"self": s.cells["self"]}, None) for s in doc.result.statements
         ],
         values=[ValueResult(v.index, {"self": v.scores["self"]}, None) for v in doc.result.values],
-        comments=[],
+        comments=[ShownComment(0, "I find it hard to say no to people.", "Self")],
     )
     return replace(doc, result=result)
 
@@ -263,15 +263,17 @@ def test_pages_carry_the_subject_and_page_numbers(sample_pdf):
 
 
 def test_a_hidden_cell_shows_its_reason_and_no_number(sample_pdf):
-    html = report_html(sample_document())
-    peers = cell_text(html_row(html, 4), "peer")
+    row = html_row(report_html(sample_document()), 4)
+    peers, pool = cell_text(row, "peer"), cell_text(row, "other_raters")
 
-    assert HIDDEN_REASON in peers
-    assert not re.search(r"\d\.\d", peers)
+    assert peers == HIDDEN_REASON
+    # A reason too long for a narrow cell becomes a note under the table.
+    assert pool == "Not shown (note 1)"
     assert (
-        f"work across boundaries - bringing different groups together 3.0 4.0 {HIDDEN_REASON} "
-        f"{POOLED_REASON} 4.3 +1.3"
+        "work across boundaries - bringing different groups together 3.0 4.0 "
+        f"{HIDDEN_REASON} Not shown (note 1) 4.3 +1.3 4–5"
     ) in pdf_text(sample_pdf)
+    assert f"Note 1: {POOLED_REASON}." in pdf_text(sample_pdf)
 
 
 def test_hidden_groups_give_no_number_of_their_own():
@@ -279,8 +281,21 @@ def test_hidden_groups_give_no_number_of_their_own():
     row = re.search(r"<th scope=\"row\">Direct reports</th>\s*<td[^>]*>(.*?)</td>", html, re.S)
 
     assert row
-    assert "included in Other raters" in row.group(1)
-    assert not re.search(r"\d", row.group(1))
+    assert row.group(1) == (
+        "Not shown on its own, to protect anonymity: included in Other raters and All raters"
+    )
+
+
+def test_a_hidden_group_is_never_said_to_be_in_a_column_that_is_not_shown():
+    doc = sample_document()
+    only_manager = [c for c in doc.result.columns if c.key in ("self", "line_manager")]
+    html = report_html(replace(doc, result=replace(doc.result, columns=only_manager)))
+    row = re.search(r"<th scope=\"row\">Peers</th>\s*<td[^>]*>(.*?)</td>", html, re.S)
+
+    assert row
+    assert row.group(1) == "4"
+    assert "included in" not in html
+    assert "Not shown, to protect anonymity</td>" in html
 
 
 def test_withheld_rater_scores_say_why_and_show_only_self():
@@ -293,6 +308,8 @@ def test_withheld_rater_scores_say_why_and_show_only_self():
     assert "All raters 4.0" not in text
     assert "c-all_raters" not in html
     assert "think about how our actions affect others 4.0 " in text
+    assert "Comments from raters are not shown" in text
+    assert "Self: I find it hard to say no to people." in text
 
 
 def test_a_comment_is_shown_verbatim_and_never_as_markup(sample_pdf):

@@ -18,10 +18,10 @@ import feedback360
 from feedback360.reports import charts
 from feedback360.reports.results import (
     ALL_RATERS,
+    LABELS,
     OTHER_RATERS,
     SELF,
     Column,
-    GroupStatus,
     ReportDocument,
     ShownComment,
     StatementResult,
@@ -46,8 +46,7 @@ MONTHS = [
 
 
 def templates_dir() -> Path:
-    """The templates folder: inside the package when installed, at the repository top level
-    in development."""
+    """The templates folder: in the package when installed from a wheel, else the repo's."""
     packaged = PACKAGE_DIR / "templates"
     return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "templates"
 
@@ -88,6 +87,10 @@ class ReportURLFetcher(URLFetcher):
         raise ValueError(f"The report may not fetch {url!r}")
 
 
+# A hidden cell's reason longer than this becomes a numbered note under its table.
+SHORT_REASON = 30
+
+
 @dataclass(frozen=True)
 class Row:
     """One behaviour statement as the report prints it."""
@@ -95,6 +98,14 @@ class Row:
     index: int
     text: str
     result: StatementResult | None
+
+
+@dataclass(frozen=True)
+class Table:
+    """Statements of one kind, with the reasons too long to fit in a cell, numbered from 1."""
+
+    rows: list[Row]
+    notes: list[str]
 
 
 @dataclass(frozen=True)
@@ -106,8 +117,8 @@ class Section:
     summary: str
     result: ValueResult | None
     chart: Markup
-    positive: list[Row]
-    negative: list[Row]
+    positive: Table
+    negative: Table
     comments: list[ShownComment]
 
 
@@ -119,10 +130,20 @@ def _columns(doc: ReportDocument) -> list[Column]:
     return columns
 
 
+def _table(rows: list[Row], columns: list[Column]) -> Table:
+    notes: list[str] = []
+    for row in rows:
+        for column in columns:
+            cell = row.result.cells.get(column.key) if row.result else None
+            reason = cell.hidden_reason if cell and cell.mean is None else None
+            if reason and len(reason) > SHORT_REASON and reason not in notes:
+                notes.append(reason)
+    return Table(rows, notes)
+
+
 def _sections(doc: ReportDocument, columns: list[Column]) -> list[Section]:
     statement_results = {s.index: s for s in doc.result.statements}
     value_results = {v.index: v for v in doc.result.values}
-    comments = doc.result.comments if doc.result.rater_scores_shown else []
     sections = []
     for i, value in enumerate(doc.values):
         result = value_results.get(i)
@@ -140,21 +161,23 @@ def _sections(doc: ReportDocument, columns: list[Column]) -> list[Section]:
                 summary=value.summary,
                 result=result,
                 chart=charts.dot_plot(value.title, lanes, doc.scale),
-                positive=[row for positive, row in rows if positive],
-                negative=[row for positive, row in rows if not positive],
-                comments=[c for c in comments if c.value_index == i],
+                positive=_table([row for positive, row in rows if positive], columns),
+                negative=_table([row for positive, row in rows if not positive], columns),
+                comments=[c for c in doc.result.comments if c.value_index == i],
             )
         )
     return sections
 
 
-def _group_note(group: GroupStatus, columns: list[Column], shown: bool) -> str:
-    """What the cover says of a group that is not shown on its own (never its number)."""
-    if not shown:
-        return "Not shown"
-    if any(column.key == OTHER_RATERS for column in columns):
-        return "Too few to show on its own: included in Other raters and All raters"
-    return "Too few to show on its own: included in All raters"
+def _hidden_group_note(columns: list[Column]) -> str:
+    """What the cover says of a group not shown on its own, instead of its number."""
+    keys = {column.key for column in columns}
+    pools = [LABELS[key] for key in (OTHER_RATERS, ALL_RATERS) if key in keys]
+    if not pools:
+        return "Not shown, to protect anonymity"
+    # Not "too few": a large enough group is also pooled when showing it would let a
+    # smaller group's answers be worked out by subtraction.
+    return "Not shown on its own, to protect anonymity: included in " + " and ".join(pools)
 
 
 @cache
@@ -167,15 +190,13 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(one_decimal=charts.one_decimal, signed=charts.signed, long_date=long_date)
-    env.globals.update(marker=charts.marker, scale_description=charts.scale_description)
+    env.globals.update(marker=charts.marker)
     return env
 
 
 def report_html(doc: ReportDocument, *, pdf_url: str | None = None, for_pdf: bool = False) -> str:
     """The personal report as one self-contained HTML page (no scripts, no external files)."""
     columns = _columns(doc)
-    general = len(doc.values)
-    comments = doc.result.comments if doc.result.rater_scores_shown else []
     return (
         _environment()
         .get_template("reports/report.html")
@@ -185,10 +206,11 @@ def report_html(doc: ReportDocument, *, pdf_url: str | None = None, for_pdf: boo
             columns=columns,
             all_raters_shown=any(c.key == ALL_RATERS for c in columns),
             sections=_sections(doc, columns),
-            general_comments=[c for c in comments if not 0 <= c.value_index < general],
-            group_note=lambda group: _group_note(group, columns, doc.result.rater_scores_shown),
+            general_comments=[
+                c for c in doc.result.comments if not 0 <= c.value_index < len(doc.values)
+            ],
+            hidden_group_note=_hidden_group_note(columns),
             pdf_url=None if for_pdf else pdf_url,
-            for_pdf=for_pdf,
         )
     )
 
