@@ -63,9 +63,9 @@ def test_invitations_land_in_the_outbox_folder_by_default(
         assert "Sam Taylor has asked you for feedback" in body
         # The newcomer running the tool locally finds each link in the log too.
         (link,) = LINK.findall(body)
-        assert any(
-            message["To"] in line and f"link: {link}" in line for line in caplog.messages
-        ), caplog.messages
+        assert any(message["To"] in line and f"link: {link}" in line for line in caplog.messages), (
+            caplog.messages
+        )
 
 
 class Collector:

@@ -49,12 +49,10 @@ def create_cycle(
 
 
 def find_cycle(reference: str) -> Cycle:
-    """The cycle with this id or exact name."""
-    cycle = None
-    if reference.isdigit():
+    """The cycle with this exact name, else with this id."""
+    cycle = db.session.execute(db.select(Cycle).filter_by(name=reference)).scalar_one_or_none()
+    if cycle is None and reference.isdigit():
         cycle = db.session.get(Cycle, int(reference))
-    if cycle is None:
-        cycle = db.session.execute(db.select(Cycle).filter_by(name=reference)).scalar_one_or_none()
     if cycle is None:
         raise DomainError(f"No cycle has the id or name “{reference}”.")
     return cycle
