@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -36,8 +37,11 @@ class BrowserLikeClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-@pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+@contextmanager
+def running_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, tables: bool = True, **overrides: object
+) -> Iterator[Flask]:
+    """An app on its own SQLite database in tmp_path, with its context pushed."""
     monkeypatch.setenv("FEEDBACK360_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.delenv("FEEDBACK360_CONFIG", raising=False)
     app = create_app(
@@ -47,14 +51,22 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite'}",
             "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
             "BASE_URL": "http://localhost",
+            **overrides,
         }
     )
     app.test_client_class = BrowserLikeClient
     with app.app_context():
-        db.create_all()
+        if tables:
+            db.create_all()
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    with running_app(tmp_path, monkeypatch) as app:
+        yield app
 
 
 @pytest.fixture

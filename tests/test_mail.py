@@ -15,9 +15,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 
-from feedback360 import create_app
-from feedback360.extensions import db
-from tests.conftest import BrowserLikeClient, outbox_messages, sign_in, submit_form
+from tests.conftest import outbox_messages, running_app, sign_in, submit_form
 
 RATERS = [(f"Peer {n}", f"peer{n}@example.org") for n in range(1, 6)]
 LINK = re.compile(r"http://localhost/r/[A-Za-z0-9_\-]+")
@@ -98,26 +96,14 @@ class TestSmtp:
 
     @pytest.fixture
     def app(self, tmp_path, monkeypatch, smtp_server) -> Iterator[Flask]:
-        monkeypatch.setenv("FEEDBACK360_INSTANCE_PATH", str(tmp_path / "instance"))
-        monkeypatch.delenv("FEEDBACK360_CONFIG", raising=False)
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "test",
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite'}",
-                "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
-                "BASE_URL": "http://localhost",
-                "MAIL_BACKEND": "smtp",
-                "SMTP_HOST": smtp_server.hostname,
-                "SMTP_PORT": smtp_server.port,
-            }
-        )
-        app.test_client_class = BrowserLikeClient
-        with app.app_context():
-            db.create_all()
+        with running_app(
+            tmp_path,
+            monkeypatch,
+            MAIL_BACKEND="smtp",
+            SMTP_HOST=smtp_server.hostname,
+            SMTP_PORT=smtp_server.port,
+        ) as app:
             yield app
-            db.session.remove()
-            db.engine.dispose()
 
     def test_each_rater_gets_their_own_link_from_the_smtp_server(
         self, app, client, make_person, open_cycle, smtp_server

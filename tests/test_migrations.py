@@ -10,26 +10,15 @@ from alembic.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import inspect
 
-from feedback360 import create_app
 from feedback360.extensions import db
+from tests.conftest import running_app
 
 
 @pytest.fixture
 def empty_app(tmp_path, monkeypatch) -> Iterator[Flask]:
     """An app on a database with no tables at all, as a new installation starts."""
-    monkeypatch.setenv("FEEDBACK360_INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.delenv("FEEDBACK360_CONFIG", raising=False)
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'new.sqlite'}",
-        }
-    )
-    with app.app_context():
+    with running_app(tmp_path, monkeypatch, tables=False) as app:
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def upgrade(app: Flask) -> None:

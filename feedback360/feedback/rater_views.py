@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback import services
-from feedback360.feedback.answers import Answers, answers_from_form
+from feedback360.feedback.answers import Answers
 from feedback360.feedback.models import DECLINED, SUBMITTED, Invitation
+from feedback360.feedback.rating_form import save_or_submit
 
 bp = Blueprint("rater", __name__, url_prefix="/r")
 
@@ -55,20 +57,17 @@ def form(token: str) -> str | tuple[str, int] | WerkzeugResponse:
     framework = invitation.request.cycle.framework
     answers, error = Answers.from_draft(invitation.draft), None
     if request.method == "POST":
-        answers = answers_from_form(request.form, framework)
-        submitting = request.form.get("action") == "submit"
-        try:
-            if submitting:
-                services.submit_rater_response(invitation, answers)
-            else:
-                services.save_rater_draft(invitation, answers)
-            db.session.commit()
-            if submitting:
+        posted = save_or_submit(
+            framework,
+            request.form,
+            save=partial(services.save_rater_draft, invitation),
+            submit=partial(services.submit_rater_response, invitation),
+        )
+        if posted.error is None:
+            if posted.submitted:
                 return redirect(url_for("rater.thanks"))
             return redirect(url_for("rater.form", token=token, saved=1))
-        except DomainError as failure:
-            db.session.rollback()
-            error = failure
+        answers, error = posted.answers, posted.error
     return render_template(
         "feedback/rating_form.html",
         framework=framework,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -10,9 +12,10 @@ from feedback360.cycles.models import OPEN, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback import progress, services
-from feedback360.feedback.answers import Answers, answers_from_form
+from feedback360.feedback.answers import Answers
 from feedback360.feedback.forms import NominationForm
 from feedback360.feedback.models import FeedbackRequest, Invitation
+from feedback360.feedback.rating_form import save_or_submit
 from feedback360.permissions import owns_request
 
 bp = Blueprint("feedback", __name__)
@@ -81,26 +84,19 @@ def _render_request(feedback_request: FeedbackRequest, form: NominationForm) -> 
 def self_assessment(request_id: int) -> str | WerkzeugResponse:
     feedback_request = _own_request(request_id)
     framework = feedback_request.cycle.framework
-    answers = Answers.from_draft(feedback_request.self_draft)
-    error = None
+    answers, error = Answers.from_draft(feedback_request.self_draft), None
     if request.method == "POST":
-        answers = answers_from_form(request.form, framework)
-        submitting = request.form.get("action") == "submit"
-        try:
-            if submitting:
-                services.submit_self_assessment(feedback_request, answers)
-            else:
-                services.save_self_draft(feedback_request, answers)
-            db.session.commit()
-            flash("Self-assessment submitted." if submitting else "Your answers are saved.", "info")
-            return redirect(
-                url_for("feedback.request_page", request_id=request_id)
-                if submitting
-                else request.url
-            )
-        except DomainError as failure:
-            db.session.rollback()
-            error = failure
+        posted = save_or_submit(
+            framework,
+            request.form,
+            save=partial(services.save_self_draft, feedback_request),
+            submit=partial(services.submit_self_assessment, feedback_request),
+        )
+        if posted.error is None:
+            flash("Self-assessment submitted." if posted.submitted else "Your answers are saved.")
+            back = url_for("feedback.request_page", request_id=request_id)
+            return redirect(back if posted.submitted else request.url)
+        answers, error = posted.answers, posted.error
     return render_template(
         "feedback/rating_form.html",
         framework=framework,
