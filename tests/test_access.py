@@ -6,7 +6,7 @@ import pytest
 
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
-from tests.conftest import page_text, sign_in, submit_form
+from tests.conftest import PASSWORD, page_text, sign_in, submit_form
 
 
 def test_signing_in_and_out(client, make_person):
@@ -80,3 +80,16 @@ def test_nomination_mistakes_are_explained_and_kept(app, invited, make_person):
         assert response.status_code == 400
         assert message in response.text
         assert f'value="{data["email"]}"' in response.text
+
+
+@pytest.mark.parametrize(
+    ("asked_for", "lands_on"),
+    [("/requests/1", "/requests/1"), ("//evil.example/x", "/"), ("https://evil.example/", "/")],
+)
+def test_signing_in_returns_to_the_page_asked_for_on_this_site_only(
+    client, make_person, asked_for, lands_on
+):
+    make_person("Sam Taylor", "sam@example.org")
+    page = f"/sign-in?next={asked_for}"
+    response = submit_form(client, page, {"email": "sam@example.org", "password": PASSWORD})
+    assert response.location == lands_on

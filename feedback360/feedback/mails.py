@@ -22,10 +22,11 @@ def send_invitation(invitation: Invitation, link: str) -> None:
             "Your answers are anonymous: they are combined with other raters' and shown only "
             f"where at least {cycle.anonymity_threshold} people have answered."
         )
-    body = f"""Dear {invitation.name},
+    first_name = invitation.name.split()[0] if invitation.name.split() else invitation.name
+    body = f"""Dear {first_name},
 
 {subject.name} has asked you for feedback on how they live our values, as part of
-“{cycle.name}”. Please answer{deadline}; it takes about the time shown on the first page.
+“{cycle.name}”. It takes about {cycle.framework.minutes_to_rate} minutes. Please answer{deadline}.
 
 Open your personal link:
 

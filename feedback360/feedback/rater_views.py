@@ -42,7 +42,7 @@ def start(token: str) -> str | tuple[str, int]:
         "rater/start.html",
         invitation=invitation,
         token=token,
-        minutes=services.minutes_to_complete(framework),
+        minutes=framework.minutes_to_rate,
         statements=len(framework.statements),
         has_draft=bool(invitation.draft),
     )

@@ -29,19 +29,9 @@ from feedback360.frameworks.models import Framework
 from feedback360.reports.results import LINE_MANAGER, RATER_GROUPS, SELF
 from feedback360.timeutil import today
 
-SECONDS_PER_STATEMENT = 15
-SECONDS_PER_COMMENT_BOX = 60
-
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def minutes_to_complete(framework: Framework) -> int:
-    """A rough, honest estimate for the rater's landing page, to the nearest five minutes."""
-    seconds = len(framework.statements) * SECONDS_PER_STATEMENT
-    seconds += len(framework.values) * SECONDS_PER_COMMENT_BOX
-    return max(5, 5 * round(seconds / 300))
 
 
 def start_request(cycle: Cycle, subject: Person) -> FeedbackRequest:

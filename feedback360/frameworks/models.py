@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from feedback360.extensions import db
 from feedback360.timeutil import utcnow
 
+SECONDS_PER_STATEMENT = 15
+SECONDS_PER_COMMENT_BOX = 60
+
 
 class Framework(db.Model):
     """Frozen once loaded: a changed file is loaded as a new version, never over an old one."""
@@ -34,6 +37,13 @@ class Framework(db.Model):
     @property
     def statements(self) -> list[Statement]:
         return [statement for value in self.values for statement in value.statements]
+
+    @property
+    def minutes_to_rate(self) -> int:
+        """A rough, honest estimate for raters, to the nearest five minutes."""
+        seconds = len(self.statements) * SECONDS_PER_STATEMENT
+        seconds += len(self.values) * SECONDS_PER_COMMENT_BOX
+        return max(5, 5 * round(seconds / 300))
 
     @property
     def label(self) -> str:
