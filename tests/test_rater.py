@@ -58,7 +58,7 @@ def test_a_missing_rating_keeps_what_was_entered_and_says_which(invited, client,
     answers[f"c{framework.values[1].id}"] = "Keep this comment"
     response = submit_form(client, f"{link}/form", {**answers, "action": "submit"})
     assert response.status_code == 400
-    assert "1 statement(s) still need an answer" in response.text
+    assert "1 statement still needs an answer" in response.text
     assert f'href="#s{missing.id}"' in response.text
     assert f'class="statement field-error" id="s{missing.id}"' in response.text
     assert "Keep this comment" in response.text
@@ -130,3 +130,13 @@ def test_links_stop_working_when_the_cycle_closes(invited, client, runner):
     response = client.get(link)
     assert response.status_code == 410
     assert "This feedback cycle has closed" in response.text
+
+
+def test_every_unanswered_statement_is_marked_not_only_the_first(invited, client, framework):
+    link = invited()["rater1@example.org"]
+    answers = all_answers(framework)
+    for statement in framework.statements[:3]:
+        del answers[f"s{statement.id}"]
+    response = submit_form(client, f"{link}/form", {**answers, "action": "submit"})
+    assert "3 statements still need an answer" in response.text
+    assert response.text.count('class="statement field-error"') == 3

@@ -63,9 +63,13 @@ def check_answers(answers: Answers, framework: Framework, *, complete: bool) -> 
     if complete:
         missing = answers.unanswered(framework)
         if missing:
+            count = (
+                "1 statement still needs"
+                if len(missing) == 1
+                else (f"{len(missing)} statements still need")
+            )
             raise DomainError(
-                f"{len(missing)} statement(s) still need an answer: choose a rating or "
-                "“Not seen / can't say”.",
+                f"{count} an answer: choose a rating or “Not seen / can't say” for each.",
                 f"s{missing[0].id}",
             )
 
