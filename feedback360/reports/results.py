@@ -49,6 +49,19 @@ class Cell:
     low: int | None
     high: int | None
     hidden_reason: str | None = None
+    # How many ratings chose each scale point, 1..n: "All raters" only, and only when shown.
+    distribution: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Norm:
+    """Where the subject stands among the cycle's subjects with shown "All raters" scores."""
+
+    subjects: int
+    p25: float
+    median: float
+    p75: float
+    percentile: float  # share of those subjects scoring below this one, 0–100
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,34 @@ class StatementResult:
     index: int
     cells: dict[str, Cell]
     gap: float | None  # all raters' mean − self; None where either is missing
+    # The gap read by polarity: positive means others see the person behave better than
+    # they think (more often for "We will", less often for "We will not").
+    outlook: float | None = None
+    rwg: float | None = None  # agreement between all raters, 0–1
+    raters_disagree: bool = False  # rwg below the cycle's flag
+    norm: Norm | None = None
+
+
+# Self-other agreement (after Atwater & Yammarino), per value.
+OVER_ESTIMATOR, IN_AGREEMENT, UNDER_ESTIMATOR = "over", "agree", "under"
+AGREEMENT_LABELS = {
+    (OVER_ESTIMATOR, True): "Over-estimates (others still rate this well)",
+    (OVER_ESTIMATOR, False): "Over-estimates",
+    (IN_AGREEMENT, True): "In agreement, rated well",
+    (IN_AGREEMENT, False): "In agreement, rated low",
+    (UNDER_ESTIMATOR, True): "Under-estimates (others rate this well)",
+    (UNDER_ESTIMATOR, False): "Under-estimates, rated low",
+}
+
+
+@dataclass(frozen=True)
+class Agreement:
+    kind: str  # OVER_ESTIMATOR, IN_AGREEMENT or UNDER_ESTIMATOR
+    good: bool  # others' value score reaches the cycle's good score
+
+    @property
+    def label(self) -> str:
+        return AGREEMENT_LABELS[(self.kind, self.good)]
 
 
 @dataclass(frozen=True)
@@ -63,6 +104,19 @@ class ValueResult:
     index: int
     scores: dict[str, float | None]  # by column key; negative statements reverse-scored
     gap: float | None
+    agreement: Agreement | None = None
+    norm: Norm | None = None
+    change: float | None = None  # "All raters" score now − in the previous report
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A statement singled out: blind spot, hidden strength, highest or lowest rated."""
+
+    statement_index: int
+    others: float  # "All raters" mean
+    self: float | None
+    outlook: float | None
 
 
 @dataclass(frozen=True)
@@ -93,6 +147,12 @@ class ReportResult:
     values: list[ValueResult]
     comments: list[ShownComment]
     notes: list[str] = field(default_factory=list)
+    blind_spots: list[Highlight] = field(default_factory=list)  # largest first
+    hidden_strengths: list[Highlight] = field(default_factory=list)  # largest first
+    highest: list[Highlight] = field(default_factory=list)  # positive statements
+    lowest: list[Highlight] = field(default_factory=list)  # positive statements
+    most_seen_negative: list[Highlight] = field(default_factory=list)
+    norm_subjects: int = 0  # subjects behind the cycle norms; 0 when norms are not shown
 
 
 @dataclass(frozen=True)
