@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
         ), code
 
     @app.after_request
-    def no_store_on_pages(response):  # type: ignore[no-untyped-def]
+    def no_store_on_pages(response: Response) -> Response:
         # Forms and reports hold personal data: keep them out of shared caches.
         if response.mimetype in ("text/html", "application/pdf"):
             response.headers["Cache-Control"] = "no-store"

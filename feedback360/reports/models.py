@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback360.extensions import db
@@ -20,6 +20,9 @@ class Report(db.Model):
     filename: Mapped[str] = mapped_column(String(300))
     html: Mapped[str] = mapped_column(Text)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    # "All raters" value scores as shown (None where hidden), for the next report's
+    # "change since your last report".
+    value_scores: Mapped[list[float | None] | None] = mapped_column(JSON)
     built_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     request: Mapped[FeedbackRequest] = relationship()

@@ -8,12 +8,13 @@ from flask_login import current_user, login_required
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.permissions import can_view_report
+from feedback360.reports.models import Report
 from feedback360.reports.services import report_for
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
-def _viewable_report(request_id: int):  # type: ignore[no-untyped-def]
+def _viewable_report(request_id: int) -> Report:
     feedback_request = db.get_or_404(FeedbackRequest, request_id)
     if not can_view_report(current_user, feedback_request):
         abort(404)
