@@ -244,11 +244,36 @@ def test_negative_statements_are_reverse_scored_in_value_scores_only():
     assert result.values[1].gap == -1.0
 
 
-def test_a_value_score_leaves_out_blank_statements():
+def test_a_value_score_takes_each_response_over_the_statements_it_rated():
+    # Value 0 has two statements; rating one of them is half, which is enough.
     peers = [[5, NOT_SEEN, 3, 3], [5, NOT_SEEN, 3, 3], [5, 1, 3, 3]]
     result = report({SELF: forms(1), PEER: peers})
 
-    assert result.values[0].scores[PEER] == 5.0
+    assert result.values[0].scores[PEER] == 5.0  # 5, 5 and (5 + 6 − 1) / 2
+
+
+def test_a_response_that_rated_less_than_half_a_value_does_not_count_towards_it():
+    # A three-statement value: the fourth peer rated one of three, so only three count.
+    peers = [[4, 2, 3], [4, 2, 3], [2, 4, 3], [5, NOT_SEEN, NOT_SEEN]]
+    result = analyse(
+        np.array(peers, dtype=float),
+        [PEER] * 4,
+        np.array([0, 0, 0]),
+        np.array([True, False, True]),
+        n_values=1,
+    )
+
+    assert result.statements[0].cells[PEER].mean == 3.75
+    assert result.values[0].scores[PEER] == pytest.approx((11 / 3 + 11 / 3 + 7 / 3) / 3)
+
+
+def test_a_value_score_resting_on_too_few_responses_is_not_shown():
+    # The second peer saw neither statement of value 0, so only two responses count there.
+    peers = [[4, 2, 3, 3], [NOT_SEEN, NOT_SEEN, 3, 3], [2, NOT_SEEN, 3, 3]]
+    result = report({SELF: forms(1), PEER: peers})
+
+    assert result.values[0].scores == {SELF: 4.0, PEER: None, ALL_RATERS: None}
+    assert result.values[1].scores[PEER] == 3.0
 
 
 def test_comments_are_labelled_only_with_groups_that_are_shown():

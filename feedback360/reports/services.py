@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from feedback360.cycles.models import CLOSED, Cycle
+from feedback360.cycles.models import CLOSED, RELEASED, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
-from feedback360.feedback.models import Comment, FeedbackRequest, Rating, Response
-from feedback360.reports.analysis import analyse
+from feedback360.feedback.models import FeedbackRequest
+from feedback360.frameworks.models import Framework
+from feedback360.reports.analysis import analyse_cycle
+from feedback360.reports.inputs import CycleSettings
+from feedback360.reports.loading import load_comments, load_cycle
 from feedback360.reports.models import Report
 from feedback360.reports.render import report_html, report_pdf
 from feedback360.reports.results import (
-    GROUPS,
+    ALL_RATERS,
     ReportDocument,
     StatementText,
     ValueText,
@@ -31,100 +36,123 @@ def report_filename(request: FeedbackRequest) -> str:
     return f"{slug(request.subject.name)}-{slug(request.cycle.name)}-feedback-report.pdf"
 
 
-def report_document(request: FeedbackRequest) -> ReportDocument:
-    """Everything the report shows, computed by the analysis engine from the responses."""
-    cycle = request.cycle
-    framework = cycle.framework
-    values = framework.values
-    statements = framework.statements
-    column_of = {statement.id: index for index, statement in enumerate(statements)}
-    value_index = {value.id: index for index, value in enumerate(values)}
-    # Order rows by group; within a group the random response id gives no order to read.
-    responses = sorted(request.responses, key=lambda r: (GROUPS.index(r.group), r.id))
-    row_of = {response.id: row for row, response in enumerate(responses)}
-    ratings = np.full((len(responses), len(statements)), np.nan)
-    if responses:
-        for response_id, statement_id, score in db.session.execute(
-            db.select(Rating.response_id, Rating.statement_id, Rating.score)
-            .join(Response)
-            .where(Response.request_id == request.id)
-        ):
-            if score is not None and statement_id in column_of:
-                ratings[row_of[response_id], column_of[statement_id]] = score
-    comments = [
-        (value_index[value_id], group, text)
-        for group, value_id, text in db.session.execute(
-            db.select(Response.group, Comment.value_id, Comment.text)
-            .join(Response, Comment.response_id == Response.id)
-            .where(Response.request_id == request.id)
-        )
-    ]
-    result = analyse(
-        ratings,
-        [response.group for response in responses],
-        np.array([value_index[s.value_id] for s in statements], dtype=int),
-        np.array([s.positive for s in statements], dtype=bool),
-        n_values=len(values),
-        k=cycle.anonymity_threshold,
-        manager_identifiable=cycle.manager_identifiable,
-        scale_points=len(framework.scale),
-        comments=comments,
-        seed=request.id,
+def settings_for(cycle: Cycle) -> CycleSettings:
+    return CycleSettings(
+        k=cycle.anonymity_threshold, manager_identifiable=cycle.manager_identifiable
     )
-    return ReportDocument(
-        subject_name=request.subject.name,
-        subject_first_name=request.subject.first_name,
-        cycle_name=cycle.name,
-        framework_name=framework.name,
-        preamble=framework.preamble,
-        scale=list(framework.scale),
-        generated_on=today(),
-        threshold=cycle.anonymity_threshold,
-        values=[ValueText(title=v.title, summary=v.summary) for v in values],
-        statements=[
-            StatementText(
-                text=s.plain_text, positive=s.positive, value_index=value_index[s.value_id]
+
+
+def previous_value_scores(cycle: Cycle, request_ids: Sequence[int]) -> np.ndarray:
+    """Each subject's "All raters" value scores in their latest earlier released report on
+    the same framework (any version), NaN where there is none or a score was hidden."""
+    n_values = len(cycle.framework.values)
+    scores = np.full((len(request_ids), n_values), np.nan)
+    subject_row = _subject_rows(request_ids)
+    earlier = db.session.execute(
+        db.select(FeedbackRequest.subject_id, Report.value_scores)
+        .join(Report, Report.request_id == FeedbackRequest.id)
+        .join(Cycle, FeedbackRequest.cycle_id == Cycle.id)
+        .join(Framework, Cycle.framework_id == Framework.id)
+        .where(
+            Framework.key == cycle.framework.key,
+            Cycle.status == RELEASED,
+            Cycle.id != cycle.id,
+            Cycle.created_at < cycle.created_at,
+            FeedbackRequest.subject_id.in_(subject_row),
+        )
+        .order_by(Report.built_at)  # later reports overwrite earlier ones below
+    )
+    for subject_id, value_scores in earlier:
+        if value_scores and len(value_scores) == n_values:
+            scores[subject_row[subject_id]] = [np.nan if v is None else v for v in value_scores]
+    return scores
+
+
+def _subject_rows(request_ids: Sequence[int]) -> dict[int, int]:
+    subject_of = dict(
+        db.session.execute(
+            db.select(FeedbackRequest.id, FeedbackRequest.subject_id).where(
+                FeedbackRequest.id.in_(request_ids)
             )
-            for s in statements
-        ],
-        result=result,
+        ).all()
     )
+    return {subject_of[request_id]: row for row, request_id in enumerate(request_ids)}
 
 
-def build_report(request: FeedbackRequest) -> Report:
-    """Build (or rebuild, until release) the request's report and keep HTML and PDF."""
-    if request.cycle.status != CLOSED:
-        raise DomainError(
-            f"Reports for “{request.cycle.name}” can be built only while it is closed and not "
-            "yet released; a released report never changes."
+def cycle_documents(cycle: Cycle) -> Iterator[tuple[FeedbackRequest, ReportDocument]]:
+    """Every report of the cycle, analysed together so cycle norms can be shown."""
+    loaded = load_cycle(cycle.id)
+    arrays = replace(
+        loaded.arrays,
+        previous_value_scores=previous_value_scores(cycle, loaded.request_ids),
+    )
+    analysis = analyse_cycle(arrays, settings_for(cycle))
+    framework = cycle.framework
+    texts = _framework_texts(framework)
+    for subject, request_id in enumerate(loaded.request_ids):
+        request = db.session.get_one(FeedbackRequest, request_id)
+        comments = load_comments(cycle.id, request_id)
+        result = analysis.report(subject, comments, seed=request_id)
+        yield (
+            request,
+            ReportDocument(
+                subject_name=request.subject.name,
+                subject_first_name=request.subject.first_name,
+                cycle_name=cycle.name,
+                framework_name=framework.name,
+                preamble=framework.preamble,
+                scale=list(framework.scale),
+                generated_on=today(),
+                threshold=cycle.anonymity_threshold,
+                values=texts[0],
+                statements=texts[1],
+                result=result,
+            ),
         )
-    document = report_document(request)
-    report = db.session.execute(
-        db.select(Report).filter_by(request_id=request.id)
-    ).scalar_one_or_none() or Report(request_id=request.id)
-    report.filename = report_filename(request)
-    report.html = report_html(document, pdf_url="report.pdf")
-    report.pdf = report_pdf(document)
-    db.session.add(report)
-    db.session.flush()
-    return report
+
+
+def _framework_texts(framework: Framework) -> tuple[list[ValueText], list[StatementText]]:
+    values = [ValueText(title=v.title, summary=v.summary) for v in framework.values]
+    statements = [
+        StatementText(text=s.plain_text, positive=s.positive, value_index=index)
+        for index, value in enumerate(framework.values)
+        for s in value.statements
+    ]
+    return values, statements
+
+
+def report_document(request: FeedbackRequest) -> ReportDocument:
+    """The document of one request's report, analysed with the rest of its cycle."""
+    for candidate, document in cycle_documents(request.cycle):
+        if candidate.id == request.id:
+            return document
+    raise DomainError("This request is not part of its cycle.")  # unreachable by design
 
 
 def build_cycle_reports(cycle: Cycle, out_dir: Path | None = None) -> list[Report]:
-    """Build every report of a closed cycle; with out_dir, also write each PDF there."""
-    requests = (
-        db.session.execute(
-            db.select(FeedbackRequest).filter_by(cycle_id=cycle.id).order_by(FeedbackRequest.id)
+    """Build every report of a closed cycle and keep them; with out_dir, write each PDF."""
+    if cycle.status != CLOSED:
+        raise DomainError(
+            f"Reports for “{cycle.name}” can be built only while it is closed and not "
+            "yet released; a released report never changes."
         )
-        .scalars()
-        .all()
-    )
-    reports = [build_report(request) for request in requests]
+    reports = [_keep(request, document) for request, document in cycle_documents(cycle)]
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         for report in reports:
             (out_dir / report.filename).write_bytes(report.pdf)
     return reports
+
+
+def _keep(request: FeedbackRequest, document: ReportDocument) -> Report:
+    report = report_for(request) or Report(request_id=request.id)
+    report.filename = report_filename(request)
+    report.html = report_html(document, pdf_url="report.pdf")
+    report.pdf = report_pdf(document)
+    report.value_scores = [value.scores.get(ALL_RATERS) for value in document.result.values]
+    db.session.add(report)
+    db.session.flush()
+    return report
 
 
 def report_for(request: FeedbackRequest) -> Report | None:

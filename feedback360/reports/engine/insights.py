@@ -1,0 +1,93 @@
+"""What a coach reads first: blind spots, strengths, extremes, agreement and norms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from feedback360.reports.engine.norms import Norms
+from feedback360.reports.inputs import CycleSettings
+from feedback360.reports.results import (
+    ALL_RATERS,
+    IN_AGREEMENT,
+    OVER_ESTIMATOR,
+    SELF,
+    UNDER_ESTIMATOR,
+    Agreement,
+    Highlight,
+    Norm,
+    StatementResult,
+)
+
+
+def agreement(own: float, others: float, settings: CycleSettings) -> Agreement:
+    """Self-other agreement on a value (after Atwater & Yammarino); higher is better here."""
+    difference = own - others
+    if difference > settings.agreement_margin:
+        kind = OVER_ESTIMATOR
+    elif difference < -settings.agreement_margin:
+        kind = UNDER_ESTIMATOR
+    else:
+        kind = IN_AGREEMENT
+    return Agreement(kind, bool(others >= settings.good_score))
+
+
+def norm(norms: Norms, index: int, percentile: float) -> Norm | None:
+    """Where the subject stands on one statement or value, if the cycle has a norm for it."""
+    if not norms.subjects[index] or math.isnan(percentile):
+        return None
+    p25, median, p75 = norms.quartiles[index].tolist()
+    return Norm(int(norms.subjects[index]), p25, median, p75, percentile)
+
+
+def highlights(
+    statements: list[StatementResult], positive: np.ndarray, settings: CycleSettings
+) -> dict[str, list[Highlight]]:
+    """The statements a report singles out, from shown "All raters" cells only.
+
+    Ties keep statement order. Highest and lowest never name the same statement, which
+    matters only for frameworks with fewer than twice `highlights` positive statements.
+    """
+    shown = [s for s in statements if _others(s) is not None]
+    gap, count = settings.blind_spot_gap, settings.highlights
+    with_outlook = [s for s in shown if s.outlook is not None]
+    rated = [s for s in shown if positive[s.index]]
+    highest = sorted(rated, key=lambda s: (-_others(s), s.index))[:count]
+    named = {s.index for s in highest}
+    rest = [s for s in rated if s.index not in named]
+    lowest = sorted(rest, key=lambda s: (_others(s), s.index))[:count]
+    # A "We will not" with a mean of 1.0 was never seen, so it is not a behaviour to name.
+    negatives = [s for s in shown if not positive[s.index] and _others(s) > 1.0]
+    return {
+        "blind_spots": [
+            _highlight(s)
+            for s in sorted(with_outlook, key=lambda s: (s.outlook, s.index))
+            if s.outlook <= -gap
+        ],
+        "hidden_strengths": [
+            _highlight(s)
+            for s in sorted(with_outlook, key=lambda s: (-s.outlook, s.index))
+            if s.outlook >= gap
+        ],
+        "highest": [_highlight(s) for s in highest],
+        "lowest": [_highlight(s) for s in lowest],
+        "most_seen_negative": [
+            _highlight(s) for s in sorted(negatives, key=lambda s: (-_others(s), s.index))[:count]
+        ],
+    }
+
+
+def _others(statement: StatementResult) -> float | None:
+    cell = statement.cells.get(ALL_RATERS)
+    return None if cell is None else cell.mean
+
+
+def _highlight(statement: StatementResult) -> Highlight:
+    own = statement.cells.get(SELF)
+    return Highlight(
+        statement_index=statement.index,
+        others=_others(statement),
+        self=None if own is None else own.mean,
+        outlook=statement.outlook,
+    )

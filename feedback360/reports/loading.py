@@ -1,0 +1,204 @@
+"""Load a whole cycle's responses into the engine's arrays without an ORM object per rating."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import BigInteger, LargeBinary, String, bindparam, case, cast, func, literal, select
+
+from feedback360.cycles.models import Cycle
+from feedback360.errors import DomainError
+from feedback360.extensions import db
+from feedback360.feedback.models import Comment, FeedbackRequest, Rating, Response
+from feedback360.frameworks.models import Statement, Value
+from feedback360.reports.inputs import GROUP_CODE, CycleArrays
+
+# A rating travels as one integer, statement id × 16 + score, with score 0 for "Not seen"
+# (a scale has at most 9 points). The database gathers each response's ratings into one
+# string, so Python handles one row per response (eleven or so per subject) rather than one
+# per rating: at 22 million ratings a Python tuple each costs more than the query itself.
+_SCORE_BITS = 4
+_SCORE_MASK = (1 << _SCORE_BITS) - 1
+_PARTITION = 20_000  # responses fetched at a time
+
+
+@dataclass(frozen=True)
+class LoadedCycle:
+    """The engine's arrays and the database ids behind their indices."""
+
+    arrays: CycleArrays
+    request_ids: list[int]  # subject index → FeedbackRequest.id
+    statement_ids: list[int]  # column → Statement.id, in framework order
+    value_ids: list[int]  # value index → Value.id, in framework order
+
+
+def load_cycle(cycle_id: int, *, request_ids: Sequence[int] | None = None) -> LoadedCycle:
+    """Every response of the cycle, or of the given requests, as one CycleArrays.
+
+    Subjects are the cycle's feedback requests ordered by id, or request_ids in the order
+    given. Rows are grouped by subject, then by group (self first); a response without
+    ratings is a row of NaN. previous_value_scores is left None: reading the previous
+    released reports is not done here yet.
+    """
+    cycle = db.session.get(Cycle, cycle_id)
+    if cycle is None:
+        raise DomainError(f"There is no cycle {cycle_id}.")
+    value_ids = _value_ids(cycle)
+    statements = db.session.execute(
+        select(Statement.id, Statement.value_id, Statement.positive)
+        .join(Value, Statement.value_id == Value.id)
+        .where(Value.framework_id == cycle.framework_id)
+        .order_by(Value.position, Statement.position)
+    ).all()
+    value_index = {value_id: index for index, value_id in enumerate(value_ids)}
+    statement_ids = np.array([s.id for s in statements], dtype=np.int64)
+    subjects = _subjects(cycle_id, request_ids)
+
+    requests, codes, ratings = _responses(cycle_id, request_ids, statement_ids)
+    subject, known = _positions(subjects, requests)
+    # A request started after the subjects were listed has no subject index: leave it out.
+    kept = np.flatnonzero(known)
+    subject, codes = subject[kept], codes[kept]
+    if np.any(codes < 0):
+        raise DomainError(f"Cycle {cycle_id} has a response from a rater group not in GROUPS.")
+    # Rows grouped by subject, then group; lexsort is stable, so ties keep arrival order,
+    # which is the order of the random response ids and so says nothing about the raters.
+    order = np.lexsort((codes, subject))
+    ratings = ratings[kept[order]]
+
+    arrays = CycleArrays(
+        ratings=ratings,
+        subject=subject[order],
+        group=codes[order].astype(np.int8),
+        statement_value=np.array([value_index[s.value_id] for s in statements], dtype=np.int64),
+        statement_positive=np.array([s.positive for s in statements], dtype=bool),
+        n_subjects=len(subjects),
+        n_values=len(value_ids),
+        scale_points=len(cycle.framework.scale),
+    )
+    return LoadedCycle(
+        arrays=arrays,
+        request_ids=subjects.tolist(),
+        statement_ids=statement_ids.tolist(),
+        value_ids=value_ids,
+    )
+
+
+def load_comments(cycle_id: int, request_id: int) -> list[tuple[int, str, str]]:
+    """One request's comments as the engine takes them: (value index, group, text)."""
+    cycle = db.session.get(Cycle, cycle_id)
+    if cycle is None:
+        raise DomainError(f"There is no cycle {cycle_id}.")
+    value_index = {value_id: index for index, value_id in enumerate(_value_ids(cycle))}
+    rows = db.session.execute(
+        select(Comment.value_id, Response.group, Comment.text)
+        .join(Response, Comment.response_id == Response.id)
+        .join(FeedbackRequest, Response.request_id == FeedbackRequest.id)
+        .where(FeedbackRequest.cycle_id == cycle_id, FeedbackRequest.id == request_id)
+        .order_by(Comment.id)  # random ids: a fixed order that says nothing of who wrote
+    )
+    return [
+        (value_index[value_id], group, text)
+        for value_id, group, text in rows
+        if value_id in value_index
+    ]
+
+
+def _value_ids(cycle: Cycle) -> list[int]:
+    query = select(Value.id).where(Value.framework_id == cycle.framework_id)
+    return list(db.session.scalars(query.order_by(Value.position)))
+
+
+def _subjects(cycle_id: int, request_ids: Sequence[int] | None) -> np.ndarray:
+    """The subjects' request ids: the whole cycle by id, or the given ones, checked."""
+    in_cycle = select(FeedbackRequest.id).where(FeedbackRequest.cycle_id == cycle_id)
+    if request_ids is None:
+        found = db.session.scalars(in_cycle.order_by(FeedbackRequest.id))
+        return np.fromiter(found, dtype=np.int64)
+    wanted = np.array([int(request_id) for request_id in request_ids], dtype=np.int64)
+    if len(np.unique(wanted)) != len(wanted):
+        raise DomainError("A feedback request is listed more than once.")
+    found = set(db.session.scalars(in_cycle.where(FeedbackRequest.id.in_(_literal_ids(wanted)))))
+    missing = [request_id for request_id in wanted.tolist() if request_id not in found]
+    if missing:
+        raise DomainError(f"Feedback request {missing[0]} is not part of cycle {cycle_id}.")
+    return wanted
+
+
+def _responses(
+    cycle_id: int, request_ids: Sequence[int] | None, statement_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per response, in arrival order: request id, group code and its row of ratings.
+
+    One statement, so one consistent snapshot even while raters are still submitting.
+    """
+    packed = cast(Rating.statement_id, BigInteger) * (1 << _SCORE_BITS) + func.coalesce(
+        Rating.score, 0
+    )
+    binary = db.session.get_bind().dialect.name == "postgresql"
+    if binary:  # eight big-endian bytes per rating: nothing to parse
+        gathered = func.string_agg(func.int8send(packed), literal(b"", LargeBinary))
+    else:
+        gathered = func.aggregate_strings(cast(packed, String), ",")
+    query = (
+        select(
+            Response.request_id,
+            case(GROUP_CODE, value=Response.group, else_=-1),
+            func.count(Rating.statement_id),
+            gathered,
+        )
+        .join(FeedbackRequest, Response.request_id == FeedbackRequest.id)
+        .outerjoin(Rating, Rating.response_id == Response.id)
+        .where(FeedbackRequest.cycle_id == cycle_id)
+        .group_by(Response.id)
+    )
+    if request_ids is not None:
+        query = query.where(Response.request_id.in_(_literal_ids(request_ids)))
+    requests, codes, blocks = [], [], []
+    result = db.session.execute(query.execution_options(yield_per=_PARTITION))
+    for partition in result.partitions():
+        request_part, code_part, count_part, gathered_part = zip(*partition, strict=True)
+        requests.append(np.array(request_part, dtype=np.int64))
+        codes.append(np.array(code_part, dtype=np.int64))
+        counts = np.array(count_part, dtype=np.int64)
+        packed_part = _unpack(gathered_part, binary)
+        if packed_part.size != counts.sum():
+            raise DomainError(f"Cycle {cycle_id}'s ratings could not be read back whole.")
+        blocks.append(_ratings_block(counts, packed_part, statement_ids))
+    if not blocks:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, len(statement_ids)))
+    return np.concatenate(requests), np.concatenate(codes), np.concatenate(blocks)
+
+
+def _ratings_block(counts: np.ndarray, packed: np.ndarray, statement_ids: np.ndarray) -> np.ndarray:
+    """Rows of ratings (NaN for "Not seen") from each response's count of packed ratings."""
+    row = np.repeat(np.arange(len(counts)), counts)
+    scores = packed & _SCORE_MASK
+    column, on_framework = _positions(statement_ids, packed >> _SCORE_BITS)
+    seen = on_framework & (scores > 0)
+    block = np.full((len(counts), len(statement_ids)), np.nan)
+    block[row[seen], column[seen]] = scores[seen]
+    return block
+
+
+def _unpack(gathered: Sequence[bytes | str | None], binary: bool) -> np.ndarray:
+    if binary:
+        return np.frombuffer(b"".join(g for g in gathered if g), dtype=">i8").astype(np.int64)
+    text = ",".join(g for g in gathered if g)
+    return np.fromstring(text, dtype=np.int64, sep=",") if text else np.empty(0, np.int64)
+
+
+def _positions(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each wanted value in keys (unsorted, unique), and whether it is there."""
+    if len(keys) == 0:
+        return np.zeros(len(wanted), dtype=np.int64), np.zeros(len(wanted), dtype=bool)
+    by_value = np.argsort(keys, kind="stable")
+    place = np.minimum(np.searchsorted(keys[by_value], wanted), len(keys) - 1)
+    return by_value[place], keys[by_value[place]] == wanted
+
+
+def _literal_ids(ids: Sequence[int] | np.ndarray):  # type: ignore[no-untyped-def]
+    # Rendered into the SQL as integers, so thousands of ids meet no bound-parameter limit.
+    return bindparam("ids", [int(i) for i in ids], expanding=True, literal_execute=True)
