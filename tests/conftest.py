@@ -98,6 +98,23 @@ def running_app(
         db.engine.dispose()
 
 
+DATABASES = ["sqlite", "postgresql"]
+
+
+@contextmanager
+def app_on(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """An app on SQLite (the embedded default) or on a fresh PostgreSQL database."""
+    if database == "sqlite":
+        with running_app(tmp_path, monkeypatch) as app:
+            yield app
+        return
+    with (
+        postgres_database() as url,
+        running_app(tmp_path, monkeypatch, SQLALCHEMY_DATABASE_URI=url) as app,
+    ):
+        yield app
+
+
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     with running_app(tmp_path, monkeypatch) as app:

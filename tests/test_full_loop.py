@@ -9,14 +9,7 @@ from pypdf import PdfReader
 
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest, Response
-from tests.conftest import (
-    link_in,
-    outbox_messages,
-    postgres_database,
-    running_app,
-    sign_in,
-    submit_form,
-)
+from tests.conftest import DATABASES, app_on, link_in, outbox_messages, sign_in, submit_form
 
 # Every rater gives the same score to all statements of a value, so each value's
 # statements share a known mean: value 1 → 4.4, value 2 → 2.6, value 3 → 4.0, value 4 → 3.0.
@@ -31,17 +24,10 @@ SELF_SCORE = 4
 RATERS = [(f"Peer {n}", f"peer{n}@example.org") for n in range(1, 6)]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def app(request, tmp_path, monkeypatch):
     """The loop runs on the embedded default and on the production database."""
-    if request.param == "sqlite":
-        with running_app(tmp_path, monkeypatch) as app:
-            yield app
-        return
-    with (
-        postgres_database() as url,
-        running_app(tmp_path, monkeypatch, SQLALCHEMY_DATABASE_URI=url) as app,
-    ):
+    with app_on(request.param, tmp_path, monkeypatch) as app:
         yield app
 
 
