@@ -20,11 +20,15 @@ from feedback360.reports.render import (
 )
 from feedback360.reports.results import (
     ALL_RATERS,
+    IN_AGREEMENT,
     LABELS,
     OTHER_RATERS,
+    Agreement,
     Cell,
     Column,
     GroupStatus,
+    Highlight,
+    Norm,
     ReportDocument,
     ReportResult,
     ShownComment,
@@ -158,6 +162,56 @@ def sample_document(**changes) -> ReportDocument:
     return replace(doc, **changes)
 
 
+def highlight(statement: StatementResult) -> Highlight:
+    return Highlight(
+        statement.index,
+        statement.cells[ALL_RATERS].mean,
+        statement.cells["self"].mean,
+        statement.outlook,
+    )
+
+
+def document_with_insights(**changes) -> ReportDocument:
+    """The sample as the engine fills it: gaps read by polarity, flags, norms, highlights.
+
+    Statement 6, "We will not ignore inappropriate behaviour", is seen 3.1 times out of 5 by
+    raters against 2 by Alex: a plus gap that reads worse, a blind spot. Statement 4 is a
+    hidden strength (3.0 against 4.3). Raters disagree on statement 1 (ratings 3 to 5).
+    """
+    doc = sample_document()
+    statements = [
+        replace(
+            s,
+            outlook=s.gap if STATEMENTS[s.index].positive else -s.gap,
+            rwg=0.45 if s.index == 1 else 0.8,
+            raters_disagree=s.index == 1,
+        )
+        for s in doc.result.statements
+    ]
+    by_index = {s.index: s for s in statements}
+    values = [
+        replace(
+            doc.result.values[0],
+            agreement=Agreement(IN_AGREEMENT, True),
+            norm=Norm(24, 3.6, 4.0, 4.3, 62.0),
+            change=0.3,
+        ),
+        replace(doc.result.values[1], agreement=Agreement(IN_AGREEMENT, True)),
+    ]
+    result = replace(
+        doc.result,
+        statements=statements,
+        values=values,
+        blind_spots=[highlight(by_index[6])],
+        hidden_strengths=[highlight(by_index[4])],
+        highest=[highlight(by_index[i]) for i in (2, 4, 1)],
+        lowest=[highlight(by_index[i]) for i in (0, 1, 5)],
+        most_seen_negative=[highlight(by_index[i]) for i in (6, 3, 7)],
+        norm_subjects=24,
+    )
+    return replace(doc, result=replace(result, **changes))
+
+
 def withheld_document() -> ReportDocument:
     doc = sample_document()
     result = replace(
@@ -196,6 +250,11 @@ def cell_text(row_html: str, key: str) -> str:
 @pytest.fixture(scope="module")
 def sample_pdf() -> bytes:
     return report_pdf(sample_document())
+
+
+@pytest.fixture(scope="module")
+def insights_text() -> str:
+    return pdf_text(report_pdf(document_with_insights()))
 
 
 def test_pdf_opens_and_shows_the_subject_statements_means_and_gaps(sample_pdf):
@@ -385,3 +444,131 @@ def test_the_url_fetcher_allows_data_urls_and_our_own_stylesheet():
     assert b"@page" in own.read()
     data.close()
     own.close()
+
+
+def test_a_we_will_not_statement_seen_more_often_than_you_think_is_a_blind_spot(insights_text):
+    # Alex says 2 (Rarely) for ignoring poor performance; raters say 3.1: others see worse.
+    assert "Blind spots and hidden strengths" in insights_text
+    assert (
+        "We will not ignore inappropriate behaviour or poor performance (value 2) 2.0 3.1 +1.1 "
+        "others see worse"
+    ) in insights_text
+    assert (
+        "We will work across boundaries - bringing different groups together (value 2) 3.0 4.3 "
+        "+1.3 others see better"
+    ) in insights_text
+
+
+def test_in_the_value_tables_a_gap_says_whether_others_see_better_or_worse():
+    html = report_html(document_with_insights())
+    worse_negative = re.sub(
+        r"<[^>]+>", " ", re.search(r'class="num gap">(.*?)</td>', html_row(html, 6)).group(1)
+    )
+    better_positive = re.sub(
+        r"<[^>]+>", " ", re.search(r'class="num gap">(.*?)</td>', html_row(html, 4)).group(1)
+    )
+
+    # The same plus sign reads "worse" for a "We will not" statement, "better" for "We will".
+    assert worse_negative.split() == ["+1.1", "worse"]
+    assert better_positive.split() == ["+1.3", "better"]
+
+
+def test_raters_disagree_is_marked_in_words_and_explained(insights_text):
+    html = report_html(document_with_insights())
+
+    assert "disagree" in html_row(html, 1)
+    assert "disagree" not in html_row(html, 0)
+    assert "encourage constructive feedback 5.0 4.0 4.0 4.3 4.1 \u22120.9 worse 3–5 disagree" in (
+        insights_text
+    )
+    assert "Raters disagree. Your raters’ answers to a statement are spread widely" in insights_text
+
+
+def test_highest_lowest_and_negatives_seen_most_often_are_listed(insights_text):
+    highest = insights_text.index("Highest rated")
+    lowest = insights_text.index("Lowest rated", highest)
+    negatives = insights_text.index("Negative behaviours seen most often", lowest)
+
+    assert (
+        "We will act with integrity - be honest and tell it how it is (value 1) 4.0 4.8 +0.8"
+        in (insights_text[highest:lowest])
+    )
+    assert (
+        "We will think about how our actions affect others (value 1) 4.0 4.0 0.0"
+        in (insights_text[lowest:negatives])
+    )
+    assert (
+        "We will not value police officers and police staff differently (value 2) 1.0 1.1 +0.1"
+        in (insights_text[negatives:])
+    )
+
+
+def test_the_summary_gives_agreement_change_and_where_you_stand_in_the_cycle(insights_text):
+    html = report_html(document_with_insights())
+    first_chart = re.findall(r"<svg\b[^>]*>.*?</svg>", html, re.S)[0]
+
+    assert (
+        "Self-other agreement: In agreement, rated well · Your raters’ score: +0.3 since your "
+        "last report · Higher than 62% of the 24 people in this cycle"
+    ) in insights_text
+    assert "This cycle (24 people): middle half 3.6 to 4.3, median 4.0" in first_chart
+    # The second value has no change and no norm: nothing is made up for it.
+    second = insights_text.index("2. We will respect and support each other and work as a team.")
+    assert "since your last report" not in insights_text[second : second + 400]
+    assert "appears only when at least 10 people" not in insights_text
+
+
+def test_without_cycle_norms_the_summary_says_when_they_appear():
+    doc = document_with_insights(norm_subjects=0)
+    doc = replace(
+        doc,
+        result=replace(doc.result, values=[replace(v, norm=None) for v in doc.result.values]),
+    )
+    text = pdf_text(report_pdf(doc))
+
+    assert (
+        "No comparison with the rest of the cycle is shown: it appears only when at least 10"
+        in text
+    )
+    assert "This cycle" not in " ".join(re.findall(r"<svg\b.*?</svg>", report_html(doc), re.S))
+
+
+def test_empty_lists_say_so_in_a_sentence():
+    doc = document_with_insights(
+        blind_spots=[], hidden_strengths=[], highest=[], lowest=[], most_seen_negative=[]
+    )
+    text = pdf_text(report_pdf(doc))
+
+    assert (
+        "No statement has a gap of 1.0 or more where others see you less favourably than you "
+        "see yourself."
+    ) in text
+    assert (
+        "No statement has a gap of 1.0 or more where others see you more favourably than you "
+        "see yourself."
+    ) in text
+    assert "No “We will” statement has a score from all raters to list here." in text
+    assert "No “We will not” statement has a score from all raters to list here." in text
+
+
+def test_withheld_rater_scores_leave_the_lists_empty_and_say_why():
+    text = pdf_text(report_pdf(withheld_document()))
+
+    assert f"These lists need rater scores, which are not shown in this report. {WITHHELD}" in text
+    assert "No statement has a gap" not in text
+    assert "Self-other agreement:" not in text
+
+
+def test_how_to_read_explains_what_the_report_points_out(insights_text):
+    how = insights_text[: insights_text.index("Summary: how you see yourself")]
+
+    for term in (
+        "Blind spot. A statement where others see you less favourably than you see yourself, "
+        "by 1.0 or more",
+        "Hidden strength.",
+        "below 0.5 on a scale from 0 to 1",
+        "Self-other agreement. For each value",
+        "Cycle comparison. Where at least 10 people",
+        "so lower is better",
+    ):
+        assert term in how

@@ -16,12 +16,14 @@ from feedback360.reports.results import (
     OTHER_RATERS,
     PEER,
     SELF,
+    Norm,
 )
 
 MINUS = "\u2212"
 FONT = "DejaVu Sans, sans-serif"
 INK = "#1a1a1a"
 GRID = "#8c8c8c"
+NORM_FILL = "#d0d0d0"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,11 @@ def one_decimal(value: float | None) -> str:
     return "" if value is None else str(_round(value))
 
 
+def percent(value: float) -> str:
+    """A share out of 100 as a whole percentage: 62%."""
+    return f"{Decimal(repr(value)).quantize(Decimal('1'), rounding=ROUND_HALF_UP)}%"
+
+
 def signed(value: float | None) -> str:
     """A gap with its sign and a real minus sign: +0.4, −0.6, 0.0."""
     if value is None:
@@ -106,16 +113,31 @@ def scale_description(scale: Sequence[str]) -> str:
     return f"on a scale from 1 ({scale[0]}) to {len(scale)} ({scale[-1]})"
 
 
-def dot_plot(title: str, lanes: Sequence[Lane], scale: Sequence[str]) -> Markup:
-    """Scores of one value, one lane per column, on the rating scale, with the numbers."""
-    width, label_w, right_w, lane_h, top = 640, 130, 44, 20, 6
+def norm_description(norm: Norm) -> str:
+    """The cycle norm in words, as the chart's text alternative and the page say it."""
+    return (
+        f"This cycle ({norm.subjects} people): middle half {one_decimal(norm.p25)} to "
+        f"{one_decimal(norm.p75)}, median {one_decimal(norm.median)}; your raters' score is "
+        f"higher than {percent(norm.percentile)} of them"
+    )
+
+
+def dot_plot(
+    title: str, lanes: Sequence[Lane], scale: Sequence[str], norm: Norm | None = None
+) -> Markup:
+    """Scores of one value, one lane per column, on the rating scale, with the numbers.
+
+    With a cycle norm, a last lane shows where the middle half of the cycle's people
+    score (a bar) and their median (a tick), on the same axis.
+    """
+    width, label_w, right_w, lane_h, top = 640, 130, 44, 18, 6
     x0, x1 = label_w + 12, width - right_w - 12
     points = len(scale)
-    axis_y = top + lane_h * len(lanes)
+    axis_y = top + lane_h * (len(lanes) + (norm is not None))
     height = axis_y + 22
 
     def x_of(score: float) -> float:
-        return x0 + (x1 - x0) * (score - 1) / max(points - 1, 1)
+        return x0 + (x1 - x0) * (min(max(score, 1), points) - 1) / max(points - 1, 1)
 
     spoken = "; ".join(
         f"{lane.label} {one_decimal(lane.value)}"
@@ -124,6 +146,8 @@ def dot_plot(title: str, lanes: Sequence[Lane], scale: Sequence[str]) -> Markup:
         for lane in lanes
     )
     alt = f"{title.rstrip('.')}. Scores {scale_description(scale)}: {spoken}."
+    if norm is not None:
+        alt += f" {norm_description(norm)}."
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart dot-plot" role="img" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
@@ -145,16 +169,22 @@ def dot_plot(title: str, lanes: Sequence[Lane], scale: Sequence[str]) -> Markup:
         y = top + lane_h * i + lane_h / 2
         parts.append(f'<text x="0" y="{y + 4:.1f}">{escape(lane.label)}</text>')
         if lane.value is None:
-            parts.append(
-                f'<text x="{x0:.1f}" y="{y + 4:.1f}" font-style="italic" fill="#4d4d4d">'
-                "not shown</text>"
-            )
+            parts.append(f'<text x="{x0:.1f}" y="{y + 4:.1f}" fill="#4d4d4d">(not shown)</text>')
             continue
-        score = min(max(lane.value, 1), points)  # a mark never leaves the axis
-        parts.append(_shape(marker(lane.key), x_of(score), y, 6))
+        parts.append(_shape(marker(lane.key), x_of(lane.value), y, 6))
         parts.append(
             f'<text x="{width}" y="{y + 4:.1f}" text-anchor="end" font-weight="bold">'
             f"{one_decimal(lane.value)}</text>"
+        )
+    if norm is not None:
+        y = top + lane_h * len(lanes) + lane_h / 2
+        left, right, middle = x_of(norm.p25), x_of(norm.p75), x_of(norm.median)
+        parts.append(
+            f'<text x="0" y="{y + 4:.1f}">This cycle</text>'
+            f'<rect x="{left:.1f}" y="{y - 4:.1f}" width="{max(right - left, 1):.1f}" '
+            f'height="8" fill="{NORM_FILL}" stroke="{INK}" stroke-width="1"/>'
+            f'<path d="M{middle:.1f} {y - 8:.1f}V{y + 8:.1f}" stroke="{INK}" stroke-width="2.5"/>'
+            f'<text x="{width}" y="{y + 4:.1f}" text-anchor="end">{one_decimal(norm.median)}</text>'
         )
     parts.append("</svg>")
     # Safe: every piece of text above went through escape(); the rest is numbers we format.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -16,6 +17,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 import feedback360
 from feedback360.reports import charts
+from feedback360.reports.inputs import CycleSettings
 from feedback360.reports.results import (
     ALL_RATERS,
     LABELS,
@@ -86,6 +88,8 @@ class ReportURLFetcher(URLFetcher):
                 )
         raise ValueError(f"The report may not fetch {url!r}")
 
+
+BETWEEN_TAGS = re.compile(r">[ \t]*\n\s*<")
 
 # A hidden cell's reason longer than this becomes a numbered note under its table.
 SHORT_REASON = 30
@@ -160,13 +164,40 @@ def _sections(doc: ReportDocument, columns: list[Column]) -> list[Section]:
                 title=value.title,
                 summary=value.summary,
                 result=result,
-                chart=charts.dot_plot(value.title, lanes, doc.scale),
+                chart=charts.dot_plot(
+                    value.title, lanes, doc.scale, result.norm if result else None
+                ),
                 positive=_table([row for positive, row in rows if positive], columns),
                 negative=_table([row for positive, row in rows if not positive], columns),
                 comments=[c for c in doc.result.comments if c.value_index == i],
             )
         )
     return sections
+
+
+def reading(outlook: float | None, short: bool = False) -> str:
+    """How others see the person compared with how they see themselves, in words.
+
+    Outlook is already read by polarity: for a "We will not" statement, others seeing the
+    behaviour more often than the person thinks comes as a negative outlook, "worse".
+    Blank where the gap rounds to nothing.
+    """
+    if outlook is None or charts.signed(outlook) == "0.0":
+        return ""
+    word = "better" if outlook > 0 else "worse"
+    return word if short else f"others see {word}"
+
+
+def _widths(columns: list[Column], all_raters_shown: bool) -> dict[str, str] | None:
+    """Statement tables' column widths in per cent: the text, each group, gap and spread."""
+    # Gap and spread carry a word under their number, so they get a little more room.
+    extra = 2 if all_raters_shown else 0
+    numeric = len(columns) + extra
+    if not numeric:  # no self-assessment and rater scores withheld: no number columns
+        return None
+    share = min(8.5, (66 - 3 * extra) / numeric)
+    text = 100 - share * numeric - 3 * extra
+    return {"text": f"{text:.1f}", "num": f"{share:.2f}", "wide": f"{share + 3:.2f}"}
 
 
 def _hidden_group_note(columns: list[Column]) -> str:
@@ -189,36 +220,60 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(one_decimal=charts.one_decimal, signed=charts.signed, long_date=long_date)
-    env.globals.update(marker=charts.marker)
+    env.filters.update(
+        one_decimal=charts.one_decimal,
+        signed=charts.signed,
+        percent=charts.percent,
+        long_date=long_date,
+        reading=reading,
+    )
+    env.globals.update(marker=charts.marker, markers=charts.MARKERS)
     return env
 
 
-def report_html(doc: ReportDocument, *, pdf_url: str | None = None, for_pdf: bool = False) -> str:
-    """The personal report as one self-contained HTML page (no scripts, no external files)."""
+def report_html(
+    doc: ReportDocument,
+    *,
+    pdf_url: str | None = None,
+    for_pdf: bool = False,
+    settings: CycleSettings | None = None,
+) -> str:
+    """The personal report as one self-contained HTML page (no scripts, no external files).
+
+    The cycle's settings only word the explanations (the gap that makes a blind spot, the
+    people needed for norms); every number shown comes from the engine's result.
+    """
     columns = _columns(doc)
+    result = doc.result
+    all_raters_shown = any(c.key == ALL_RATERS for c in columns)
     return (
         _environment()
         .get_template("reports/report.html")
         .render(
             doc=doc,
-            result=doc.result,
+            result=result,
+            settings=settings or CycleSettings(),
             columns=columns,
-            all_raters_shown=any(c.key == ALL_RATERS for c in columns),
+            has_self=any(c.key == SELF for c in columns),
+            all_raters_shown=all_raters_shown,
+            widths=_widths(columns, all_raters_shown),
             sections=_sections(doc, columns),
             general_comments=[
                 c for c in doc.result.comments if not 0 <= c.value_index < len(doc.values)
             ],
             hidden_group_note=_hidden_group_note(columns),
+            gaps={s.index: s.gap for s in result.statements},
             pdf_url=None if for_pdf else pdf_url,
         )
     )
 
 
-def report_pdf(doc: ReportDocument) -> bytes:
+def report_pdf(doc: ReportDocument, *, settings: CycleSettings | None = None) -> bytes:
     """The personal report as a tagged PDF/UA-1 document, A4."""
+    # Whitespace with a line break between two tags is only the template's layout; left in,
+    # WeasyPrint builds and then discards a box for every run of it.
     html = HTML(
-        string=report_html(doc, for_pdf=True),
+        string=BETWEEN_TAGS.sub("><", report_html(doc, for_pdf=True, settings=settings)),
         base_url=templates_dir().as_uri() + "/",
         url_fetcher=ReportURLFetcher(),
     )

@@ -147,8 +147,9 @@ def build_cycle_reports(cycle: Cycle, out_dir: Path | None = None) -> list[Repor
 def _keep(request: FeedbackRequest, document: ReportDocument) -> Report:
     report = report_for(request) or Report(request_id=request.id)
     report.filename = report_filename(request)
-    report.html = report_html(document, pdf_url="report.pdf")
-    report.pdf = report_pdf(document)
+    settings = settings_for(request.cycle)
+    report.html = report_html(document, pdf_url="report.pdf", settings=settings)
+    report.pdf = report_pdf(document, settings=settings)
     report.value_scores = [value.scores.get(ALL_RATERS) for value in document.result.values]
     db.session.add(report)
     db.session.flush()
