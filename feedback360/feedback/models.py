@@ -33,8 +33,8 @@ class FeedbackRequest(db.Model):
     __table_args__ = (UniqueConstraint("cycle_id", "subject_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
-    subject_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     self_draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     self_assessed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -98,7 +98,7 @@ class Response(db.Model):
     __tablename__ = "response"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
-    request_id: Mapped[int] = mapped_column(ForeignKey("feedback_request.id"))
+    request_id: Mapped[int] = mapped_column(ForeignKey("feedback_request.id"), index=True)
     group: Mapped[str] = mapped_column(String(20))
     submitted_on: Mapped[date]
 
@@ -122,6 +122,6 @@ class Comment(db.Model):
     __tablename__ = "comment"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
-    response_id: Mapped[str] = mapped_column(ForeignKey("response.id"))
+    response_id: Mapped[str] = mapped_column(ForeignKey("response.id"), index=True)
     value_id: Mapped[int] = mapped_column(ForeignKey("value.id"))
     text: Mapped[str] = mapped_column(Text)

@@ -48,4 +48,3 @@ class CycleSettings:
     rwg_flag: float = 0.5  # r_wg below this: "raters disagree"
     norm_min_subjects: int = 10  # fewest subjects with shown scores before norms are shown
     highlights: int = 5  # how many highest / lowest statements to list
-

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import BigInteger, LargeBinary, String, bindparam, case, cast, func, literal, select
+from sqlalchemy import BigInteger, LargeBinary, bindparam, case, cast, func, literal, select
 
 from feedback360.cycles.models import Cycle
 from feedback360.errors import DomainError
@@ -134,14 +134,15 @@ def _responses(
 
     One statement, so one consistent snapshot even while raters are still submitting.
     """
-    packed = cast(Rating.statement_id, BigInteger) * (1 << _SCORE_BITS) + func.coalesce(
-        Rating.score, 0
-    )
     binary = db.session.get_bind().dialect.name == "postgresql"
     if binary:  # eight big-endian bytes per rating: nothing to parse
-        gathered = func.string_agg(func.int8send(packed), literal(b"", LargeBinary))
-    else:
-        gathered = func.aggregate_strings(cast(packed, String), ",")
+        packed = cast(Rating.statement_id, BigInteger) * (1 << _SCORE_BITS)
+        gathered = func.string_agg(
+            func.int8send(packed + func.coalesce(Rating.score, 0)), literal(b"", LargeBinary)
+        )
+    else:  # SQLite: its integers are 64-bit and group_concat writes them as text
+        packed = Rating.statement_id * (1 << _SCORE_BITS) + func.coalesce(Rating.score, 0)
+        gathered = func.group_concat(packed, ",")
     query = (
         select(
             Response.request_id,

@@ -45,9 +45,16 @@ def settings_for(cycle: Cycle) -> CycleSettings:
 def previous_value_scores(cycle: Cycle, request_ids: Sequence[int]) -> np.ndarray:
     """Each subject's "All raters" value scores in their latest earlier released report on
     the same framework (any version), NaN where there is none or a score was hidden."""
-    n_values = len(cycle.framework.values)
-    scores = np.full((len(request_ids), n_values), np.nan)
-    subject_row = _subject_rows(request_ids)
+    scores = np.full((len(request_ids), len(cycle.framework.values)), np.nan)
+    subject_of = dict(
+        db.session.execute(
+            db.select(FeedbackRequest.id, FeedbackRequest.subject_id).filter_by(cycle_id=cycle.id)
+        ).all()
+    )
+    row_of = {subject_of[request_id]: row for row, request_id in enumerate(request_ids)}
+    # A subquery rather than a list of ids: a cycle may hold more subjects than SQLite
+    # allows parameters in one statement.
+    this_cycles_subjects = db.select(FeedbackRequest.subject_id).filter_by(cycle_id=cycle.id)
     earlier = db.session.execute(
         db.select(FeedbackRequest.subject_id, Report.value_scores)
         .join(Report, Report.request_id == FeedbackRequest.id)
@@ -58,25 +65,14 @@ def previous_value_scores(cycle: Cycle, request_ids: Sequence[int]) -> np.ndarra
             Cycle.status == RELEASED,
             Cycle.id != cycle.id,
             Cycle.created_at < cycle.created_at,
-            FeedbackRequest.subject_id.in_(subject_row),
+            FeedbackRequest.subject_id.in_(this_cycles_subjects),
         )
         .order_by(Report.built_at)  # later reports overwrite earlier ones below
     )
     for subject_id, value_scores in earlier:
-        if value_scores and len(value_scores) == n_values:
-            scores[subject_row[subject_id]] = [np.nan if v is None else v for v in value_scores]
+        if subject_id in row_of and value_scores and len(value_scores) == scores.shape[1]:
+            scores[row_of[subject_id]] = [np.nan if v is None else v for v in value_scores]
     return scores
-
-
-def _subject_rows(request_ids: Sequence[int]) -> dict[int, int]:
-    subject_of = dict(
-        db.session.execute(
-            db.select(FeedbackRequest.id, FeedbackRequest.subject_id).where(
-                FeedbackRequest.id.in_(request_ids)
-            )
-        ).all()
-    )
-    return {subject_of[request_id]: row for row, request_id in enumerate(request_ids)}
 
 
 def cycle_documents(cycle: Cycle) -> Iterator[tuple[FeedbackRequest, ReportDocument]]:
