@@ -15,7 +15,8 @@ from feedback360.feedback import services as feedback
 from feedback360.feedback.answers import Answers
 from feedback360.frameworks.models import Framework
 from feedback360.frameworks.services import bundled_framework, load_framework, read_framework_file
-from feedback360.reports.services import build_cycle_reports, release_reports
+from feedback360.reports.building import build_cycle_reports
+from feedback360.reports.services import release_reports
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 (published in the README for the demo)
 SUBJECT_EMAIL = "sam.taylor@example.org"

@@ -5,26 +5,34 @@ from __future__ import annotations
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
-from feedback360.reports.services import build_cycle_reports, release_reports, report_document
+from feedback360.reports.building import build_cycle_reports
+from feedback360.reports.models import Report
+from feedback360.reports.services import release_reports, report_document
 
 
-def run_cycle(name, subject, framework, open_cycle, rater_score: int, self_score: int = 3):
-    """A cycle in which five peers rate every statement `rater_score`, released."""
+def run_cycle(name, subject, framework, open_cycle, rater_score: int, others=()):
+    """A closed cycle in which five peers rate every statement `rater_score` for the
+    subject (self-assessed at 3), and for each of `others` (no self-assessment)."""
     cycle = open_cycle(name)
-    request = services.start_request(cycle, subject)
-    services.submit_self_assessment(
-        request, Answers({s.id: self_score for s in framework.statements})
-    )
-    for n in range(5):
-        services.nominate(request, f"Peer {n}", f"{name.split()[0].lower()}{n}@example.org", "peer")
-    services.send_invitations(request)
-    for invitation in request.invitations:
-        services.submit_rater_response(
-            invitation, Answers({s.id: rater_score for s in framework.statements})
-        )
+    first = None
+    for person in (subject, *others):
+        request = services.start_request(cycle, person)
+        first = first or request
+        if person is subject:
+            services.submit_self_assessment(
+                request, Answers({s.id: 3 for s in framework.statements})
+            )
+        prefix = f"{name.split()[0]}-{person.id}".lower()
+        for n in range(5):
+            services.nominate(request, f"Peer {n}", f"{prefix}-{n}@example.org", "peer")
+        services.send_invitations(request)
+        for invitation in request.invitations:
+            services.submit_rater_response(
+                invitation, Answers({s.id: rater_score for s in framework.statements})
+            )
     cycle.close()
     db.session.commit()
-    return cycle, request
+    return cycle, first
 
 
 def test_the_second_report_shows_the_change_since_the_first(make_person, framework, open_cycle):
@@ -55,3 +63,41 @@ def test_a_first_report_has_no_change_and_unreleased_history_is_ignored(
     db.session.commit()
     _, request = run_cycle("Autumn 2026", sam, framework, open_cycle, rater_score=4)
     assert all(value.change is None for value in report_document(request).result.values)
+
+
+def test_a_build_started_again_does_only_what_is_left(
+    make_person, framework, open_cycle, runner, tmp_path
+):
+    sam = make_person("Sam Taylor", "sam@example.org")
+    kim = make_person("Kim Lee", "kim@example.org")
+    run_cycle("Spring 2026", sam, framework, open_cycle, rater_score=4, others=[kim])
+    first = runner.invoke(args=["reports", "build", "Spring 2026", "--workers", "1"])
+    assert "Built 2 report(s)." in first.output
+    kept = db.session.scalars(db.select(Report).order_by(Report.id)).all()
+    stamp = {r.request_id: r.built_at for r in kept}
+    # An interruption before Kim's report was kept:
+    db.session.delete(kept[1])
+    db.session.commit()
+
+    again = runner.invoke(args=["reports", "build", "Spring 2026", "--out", str(tmp_path / "out")])
+
+    assert again.exit_code == 0, again.output
+    assert "Built 1 report(s)." in again.output
+    assert "Wrote 2 PDF(s)" in again.output
+    sam_report = db.session.scalars(db.select(Report).order_by(Report.id)).first()
+    assert sam_report.built_at == stamp[sam_report.request_id]  # not redone
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert files == [
+        "kim-lee-spring-2026-feedback-report.pdf",
+        "sam-taylor-spring-2026-feedback-report.pdf",
+    ]  # no temporary file left behind
+    assert all((tmp_path / "out" / f).read_bytes().startswith(b"%PDF") for f in files)
+
+
+def test_rebuild_builds_every_report_again_in_parallel(make_person, framework, open_cycle, runner):
+    sam = make_person("Sam Taylor", "sam@example.org")
+    run_cycle("Spring 2026", sam, framework, open_cycle, rater_score=4)
+    runner.invoke(args=["reports", "build", "Spring 2026"])
+    result = runner.invoke(args=["reports", "build", "Spring 2026", "--rebuild", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert "Built 1 report(s)." in result.output

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
@@ -18,7 +17,6 @@ from feedback360.reports.analysis import analyse_cycle
 from feedback360.reports.inputs import CycleSettings
 from feedback360.reports.loading import load_comments, load_cycle
 from feedback360.reports.models import Report
-from feedback360.reports.render import report_html, report_pdf
 from feedback360.reports.results import (
     ALL_RATERS,
     ReportDocument,
@@ -75,8 +73,10 @@ def previous_value_scores(cycle: Cycle, request_ids: Sequence[int]) -> np.ndarra
     return scores
 
 
-def cycle_documents(cycle: Cycle) -> Iterator[tuple[FeedbackRequest, ReportDocument]]:
-    """Every report of the cycle, analysed together so cycle norms can be shown."""
+def cycle_documents(
+    cycle: Cycle, skip: Collection[int] = ()
+) -> Iterator[tuple[FeedbackRequest, ReportDocument]]:
+    """The cycle's reports (but those of requests in skip), analysed together for norms."""
     loaded = load_cycle(cycle.id)
     arrays = replace(
         loaded.arrays,
@@ -86,6 +86,8 @@ def cycle_documents(cycle: Cycle) -> Iterator[tuple[FeedbackRequest, ReportDocum
     framework = cycle.framework
     texts = _framework_texts(framework)
     for subject, request_id in enumerate(loaded.request_ids):
+        if request_id in skip:
+            continue
         request = db.session.get_one(FeedbackRequest, request_id)
         comments = load_comments(cycle.id, request_id)
         result = analysis.report(subject, comments, seed=request_id)
@@ -125,27 +127,22 @@ def report_document(request: FeedbackRequest) -> ReportDocument:
     raise DomainError("This request is not part of its cycle.")  # unreachable by design
 
 
-def build_cycle_reports(cycle: Cycle, out_dir: Path | None = None) -> list[Report]:
-    """Build every report of a closed cycle and keep them; with out_dir, write each PDF."""
+def check_buildable(cycle: Cycle) -> None:
     if cycle.status != CLOSED:
         raise DomainError(
             f"Reports for “{cycle.name}” can be built only while it is closed and not "
             "yet released; a released report never changes."
         )
-    reports = [_keep(request, document) for request, document in cycle_documents(cycle)]
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for report in reports:
-            (out_dir / report.filename).write_bytes(report.pdf)
-    return reports
 
 
-def _keep(request: FeedbackRequest, document: ReportDocument) -> Report:
+def keep_report(
+    request: FeedbackRequest, document: ReportDocument, html: str, pdf: bytes
+) -> Report:
+    """Store a rendered report, replacing an earlier build of the same request."""
     report = report_for(request) or Report(request_id=request.id)
     report.filename = report_filename(request)
-    settings = settings_for(request.cycle)
-    report.html = report_html(document, pdf_url="report.pdf", settings=settings)
-    report.pdf = report_pdf(document, settings=settings)
+    report.html = html
+    report.pdf = pdf
     report.value_scores = [value.scores.get(ALL_RATERS) for value in document.result.values]
     db.session.add(report)
     db.session.flush()
