@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
@@ -101,3 +107,42 @@ def test_rebuild_builds_every_report_again_in_parallel(make_person, framework, o
     result = runner.invoke(args=["reports", "build", "Spring 2026", "--rebuild", "--workers", "2"])
     assert result.exit_code == 0, result.output
     assert "Built 1 report(s)." in result.output
+
+
+def test_a_build_killed_midway_finishes_on_the_next_run(
+    app, make_person, framework, open_cycle, runner, tmp_path
+):
+    people = [make_person(f"Person {n}", f"person{n}@example.org") for n in range(4)]
+    run_cycle("Spring 2026", people[0], framework, open_cycle, rater_score=4, others=people[1:])
+    script = Path(sys.executable).parent / "feedback360"
+    env = {
+        **os.environ,
+        "FEEDBACK360_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "FEEDBACK360_SECRET_KEY": "test",
+    }
+    build = subprocess.Popen(  # a real process, killed as a power cut would
+        [str(script), "reports", "build", "Spring 2026", "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while reports_kept() < 1 and time.monotonic() < deadline and build.poll() is None:
+        time.sleep(0.05)
+    build.kill()
+    build.wait()
+    finished = reports_kept()
+    assert finished >= 1
+
+    again = runner.invoke(args=["reports", "build", "Spring 2026", "--workers", "1"])
+
+    assert again.exit_code == 0, again.output
+    assert f"Built {4 - finished} report(s)." in again.output
+    pdfs = db.session.scalars(db.select(Report.pdf)).all()
+    assert len(pdfs) == 4
+    assert all(pdf.startswith(b"%PDF") and pdf.rstrip().endswith(b"%%EOF") for pdf in pdfs)
+
+
+def reports_kept() -> int:
+    db.session.rollback()  # see what other processes committed
+    return db.session.scalar(db.select(db.func.count()).select_from(Report))
