@@ -462,10 +462,10 @@ def test_a_we_will_not_statement_seen_more_often_than_you_think_is_a_blind_spot(
 def test_in_the_value_tables_a_gap_says_whether_others_see_better_or_worse():
     html = report_html(document_with_insights())
     worse_negative = re.sub(
-        r"<[^>]+>", " ", re.search(r'class="num gap">(.*?)</td>', html_row(html, 6)).group(1)
+        r"<[^>]+>", " ", re.search(r'class="num gap">(.*?)</td>', html_row(html, 6), re.S).group(1)
     )
     better_positive = re.sub(
-        r"<[^>]+>", " ", re.search(r'class="num gap">(.*?)</td>', html_row(html, 4)).group(1)
+        r"<[^>]+>", " ", re.search(r'class="num gap">(.*?)</td>', html_row(html, 4), re.S).group(1)
     )
 
     # The same plus sign reads "worse" for a "We will not" statement, "better" for "We will".

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from feedback360.extensions import db
@@ -16,25 +16,24 @@ from feedback360.feedback.rating_form import save_or_submit
 bp = Blueprint("rater", __name__, url_prefix="/r")
 
 
-def _link_problem(invitation: Invitation | None) -> tuple[str, int] | None:
-    """A clear page for a link that cannot be used, or None when it can."""
+def _usable_invitation(token: str) -> Invitation:
+    """The invitation behind a link; a link that cannot be used ends in a clear page."""
+    invitation = services.invitation_for_token(token)
     if invitation is None:
-        return render_template("rater/link_problem.html", reason="unknown"), 404
-    if invitation.status in (SUBMITTED, DECLINED):
-        return render_template("rater/link_problem.html", reason=invitation.status), 410
-    if not invitation.request.cycle.is_open:
-        return render_template(
-            "rater/link_problem.html", reason="closed", invitation=invitation
-        ), 410
-    return None
+        reason, status = "unknown", 404
+    elif invitation.status in (SUBMITTED, DECLINED):
+        reason, status = invitation.status, 410
+    elif not invitation.request.cycle.is_open:
+        reason, status = "closed", 410
+    else:
+        return invitation
+    page = render_template("rater/link_problem.html", reason=reason, invitation=invitation)
+    abort(make_response(page, status))
 
 
 @bp.get("/<token>")
 def start(token: str) -> str | tuple[str, int]:
-    invitation = services.invitation_for_token(token)
-    problem = _link_problem(invitation)
-    if problem or invitation is None:
-        return problem or ("", 404)
+    invitation = _usable_invitation(token)
     framework = invitation.request.cycle.framework
     invitation.mark_opened()
     db.session.commit()
@@ -50,10 +49,7 @@ def start(token: str) -> str | tuple[str, int]:
 
 @bp.route("/<token>/form", methods=["GET", "POST"])
 def form(token: str) -> str | tuple[str, int] | WerkzeugResponse:
-    invitation = services.invitation_for_token(token)
-    problem = _link_problem(invitation)
-    if problem or invitation is None:
-        return problem or ("", 404)
+    invitation = _usable_invitation(token)
     framework = invitation.request.cycle.framework
     answers, error = Answers.from_draft(invitation.draft), None
     if request.method == "POST":
@@ -84,10 +80,7 @@ def form(token: str) -> str | tuple[str, int] | WerkzeugResponse:
 
 @bp.route("/<token>/decline", methods=["GET", "POST"])
 def decline(token: str) -> str | tuple[str, int] | WerkzeugResponse:
-    invitation = services.invitation_for_token(token)
-    problem = _link_problem(invitation)
-    if problem or invitation is None:
-        return problem or ("", 404)
+    invitation = _usable_invitation(token)
     if request.method == "POST":
         services.decline(invitation)
         db.session.commit()

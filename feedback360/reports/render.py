@@ -12,7 +12,8 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 from markupsafe import Markup
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 import feedback360
@@ -241,7 +242,8 @@ def report_html(
     """The personal report as one self-contained HTML page (no scripts, no external files).
 
     The cycle's settings only word the explanations (the gap that makes a blind spot, the
-    people needed for norms); every number shown comes from the engine's result.
+    people needed for norms); every number shown comes from the engine's result. For the
+    PDF the page leaves out the main stylesheet, which report_pdf passes ready parsed.
     """
     columns = _columns(doc)
     result = doc.result
@@ -264,8 +266,21 @@ def report_html(
             hidden_group_note=_hidden_group_note(columns),
             gaps={s.index: s.gap for s in result.statements},
             pdf_url=None if for_pdf else pdf_url,
+            for_pdf=for_pdf,
         )
     )
+
+
+@cache
+def _print_styles() -> tuple[FontConfiguration, CSS]:
+    """The report's stylesheet, parsed once per process rather than once per report."""
+    fonts = FontConfiguration()
+    css = CSS(
+        filename=str(templates_dir() / "reports" / "report.css"),
+        url_fetcher=ReportURLFetcher(),
+        font_config=fonts,
+    )
+    return fonts, css
 
 
 def report_pdf(doc: ReportDocument, *, settings: CycleSettings | None = None) -> bytes:
@@ -277,4 +292,5 @@ def report_pdf(doc: ReportDocument, *, settings: CycleSettings | None = None) ->
         base_url=templates_dir().as_uri() + "/",
         url_fetcher=ReportURLFetcher(),
     )
-    return html.write_pdf(pdf_variant="pdf/ua-1")
+    fonts, css = _print_styles()
+    return html.write_pdf(pdf_variant="pdf/ua-1", stylesheets=[css], font_config=fonts)
