@@ -172,6 +172,18 @@ def submit_form(client: FlaskClient, page: str, data: dict[str, str], action: st
     return client.post(action or page, data={"csrf_token": csrf_token(html), **data})
 
 
+def nominate_and_send(client: FlaskClient, request_page: str, raters):  # type: ignore[no-untyped-def]
+    """Nominate each (name, email, group) on the request page, then send the invitations."""
+    for name, email, group in raters:
+        submit_form(
+            client,
+            request_page,
+            {"name": name, "email": email, "group": group},
+            action=f"{request_page}/nominations",
+        )
+    return submit_form(client, request_page, {}, action=f"{request_page}/invitations")
+
+
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
     return submit_form(client, "/sign-in", {"email": email, "password": password})
 
@@ -203,14 +215,11 @@ def invited(app: Flask, make_person, open_cycle):  # type: ignore[no-untyped-def
         cycle = open_cycle(min_raters=len(groups), **cycle_settings)
         sign_in(client, "sam@example.org")
         request_page = submit_form(client, "/", {}, action=f"/cycles/{cycle.id}/request").location
-        for number, group in enumerate(groups, start=1):
-            submit_form(
-                client,
-                request_page,
-                {"name": f"Rater {number}", "email": f"rater{number}@example.org", "group": group},
-                action=f"{request_page}/nominations",
-            )
-        submit_form(client, request_page, {}, action=f"{request_page}/invitations")
+        nominate_and_send(
+            client,
+            request_page,
+            [(f"Rater {n}", f"rater{n}@example.org", group) for n, group in enumerate(groups, 1)],
+        )
         links = {message["To"]: link_in(message) for message in outbox_messages(app)}
         return {
             f"rater{n}@example.org": links[f"rater{n}@example.org"]

@@ -9,7 +9,15 @@ from pypdf import PdfReader
 
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest, Response
-from tests.conftest import DATABASES, app_on, link_in, outbox_messages, sign_in, submit_form
+from tests.conftest import (
+    DATABASES,
+    app_on,
+    link_in,
+    nominate_and_send,
+    outbox_messages,
+    sign_in,
+    submit_form,
+)
 
 # Every rater gives the same score to all statements of a value, so each value's
 # statements share a known mean: value 1 → 4.4, value 2 → 2.6, value 3 → 4.0, value 4 → 3.0.
@@ -66,16 +74,9 @@ def test_a_staff_member_gets_a_report_of_their_raters_answers(
     assert "Done" in client.get(request_page).text
 
     # Sam nominates five peers and sends the invitations.
-    for name, email in RATERS:
-        submit_form(
-            client,
-            request_page,
-            {"name": name, "email": email, "group": "peer"},
-            action=f"{request_page}/nominations",
-        )
+    nominate_and_send(client, request_page, [(name, email, "peer") for name, email in RATERS])
     page = client.get(request_page).text
     assert all(email in page for _, email in RATERS)
-    submit_form(client, request_page, {}, action=f"{request_page}/invitations")
     invitations = outbox_messages(app)
     assert sorted(message["To"] for message in invitations) == sorted(e for _, e in RATERS)
 

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import outbox_messages, running_app, sign_in, submit_form
+from tests.conftest import nominate_and_send, outbox_messages, running_app, sign_in, submit_form
 
 RATERS = [(f"Peer {n}", f"peer{n}@example.org") for n in range(1, 6)]
 LINK = re.compile(r"http://localhost/r/[A-Za-z0-9_\-]+")
@@ -25,14 +25,9 @@ def invite_five_peers(client: FlaskClient, cycle_id: int) -> None:
     """Sam signs in, asks for feedback, nominates five peers and sends the invitations."""
     assert sign_in(client, "sam@example.org").status_code == 302
     request_page = submit_form(client, "/", {}, action=f"/cycles/{cycle_id}/request").location
-    for name, email in RATERS:
-        submit_form(
-            client,
-            request_page,
-            {"name": name, "email": email, "group": "peer"},
-            action=f"{request_page}/nominations",
-        )
-    response = submit_form(client, request_page, {}, action=f"{request_page}/invitations")
+    response = nominate_and_send(
+        client, request_page, [(name, email, "peer") for name, email in RATERS]
+    )
     assert response.status_code == 302
     assert "5 invitation(s) sent." in client.get(request_page).text
 

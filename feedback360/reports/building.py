@@ -93,13 +93,14 @@ def _build_in_workers(documents, settings: CycleSettings, workers: int) -> Itera
             in_flight[pool.submit(render, document, settings)] = (request, document)
             # A bounded queue keeps memory flat however large the cycle is.
             if len(in_flight) >= workers * 4:
-                yield from _collect(in_flight, FIRST_COMPLETED)
+                yield from _collect_finished(in_flight)
         while in_flight:
-            yield from _collect(in_flight, FIRST_COMPLETED)
+            yield from _collect_finished(in_flight)
 
 
-def _collect(in_flight, return_when: str) -> Iterator[Built]:  # type: ignore[no-untyped-def]
-    done, _ = wait(in_flight, return_when=return_when)
+def _collect_finished(in_flight) -> Iterator[Built]:  # type: ignore[no-untyped-def]
+    """Wait for at least one render to finish; keep each finished one."""
+    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
     for future in done:
         request, document = in_flight.pop(future)
         try:
