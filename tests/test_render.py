@@ -271,7 +271,7 @@ def test_pdf_opens_and_shows_the_subject_statements_means_and_gaps(sample_pdf):
     # A negative gap is printed with a real minus sign.
     assert doc.result.statements[1].gap < 0
     assert "encourage constructive feedback 5.0 4.0 4.0 4.3 4.1 \u22120.9 3–5" in text
-    assert "We will not — how often seen (lower is better)" in text
+    assert "We will not — how often seen (lower is better; a plus gap is worse)" in text
 
 
 def test_pdf_is_tagged_a4_in_british_english(sample_pdf):
@@ -459,18 +459,35 @@ def test_a_we_will_not_statement_seen_more_often_than_you_think_is_a_blind_spot(
     ) in insights_text
 
 
+def gap_cell(html: str, index: int) -> tuple[str, list[str]]:
+    """A value table row's gap cell: its class and its words."""
+    cell = re.search(r'<td class="(num gap[^"]*)">(.*?)</td>', html_row(html, index), re.S)
+    return cell.group(1), re.sub(r"<[^>]+>", " ", cell.group(2)).split()
+
+
 def test_in_the_value_tables_a_gap_says_whether_others_see_better_or_worse():
     html = report_html(document_with_insights())
-    worse_negative = re.sub(
-        r"<[^>]+>", " ", re.search(r'class="num gap">(.*?)</td>', html_row(html, 6), re.S).group(1)
-    )
-    better_positive = re.sub(
-        r"<[^>]+>", " ", re.search(r'class="num gap">(.*?)</td>', html_row(html, 4), re.S).group(1)
-    )
 
     # The same plus sign reads "worse" for a "We will not" statement, "better" for "We will".
-    assert worse_negative.split() == ["+1.1", "worse"]
-    assert better_positive.split() == ["+1.3", "better"]
+    assert gap_cell(html, 3) == ("num gap", ["+0.3", "worse"])
+    assert gap_cell(html, 2) == ("num gap", ["+0.8", "better"])
+    assert gap_cell(html, 0) == ("num gap", ["0.0"])
+
+
+def test_blind_spots_and_hidden_strengths_are_named_and_shaded_in_the_value_tables():
+    html = report_html(document_with_insights())
+
+    assert gap_cell(html, 6) == ("num gap marked", ["+1.1", "blind", "spot"])
+    assert gap_cell(html, 4) == ("num gap marked", ["+1.3", "hidden", "strength"])
+
+
+def test_the_insight_lists_show_at_most_the_settings_count_and_say_how_many_more():
+    many = [Highlight(i, 2.0, 4.0, -2.0) for i in range(7)]
+    html = report_html(document_with_insights(blind_spots=many))
+    blind_spots = html.split("Blind spots: others see worse")[1].split("Hidden strengths:")[0]
+
+    assert blind_spots.count("<tr>") == 1 + 5  # the head row and five statements
+    assert "2 more blind spots with a smaller gap are marked “blind spot”" in blind_spots
 
 
 def test_raters_disagree_is_marked_in_words_and_explained(insights_text):
