@@ -5,9 +5,9 @@ from __future__ import annotations
 import gc
 import mimetypes
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
