@@ -13,7 +13,6 @@ Prints the median of the runs (after one warm-up) for each stage and in total.
 from __future__ import annotations
 
 import argparse
-import gc
 import statistics
 import time
 from datetime import date
@@ -127,7 +126,6 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also write the report's PDF here")
     args = parser.parse_args()
     build(args.out)  # warm-up: imports, fonts, templates, caches
-    gc.freeze()  # as a build worker does once it is ready (see building._prepare_worker)
     runs = [build() for _ in range(args.runs)]
     for stage in runs[0]:
         median = statistics.median(run[stage] for run in runs)

@@ -83,12 +83,20 @@ def load_mps_framework() -> tuple[Cycle, Framework]:
     )
 
 
-def make_answers(n_subjects: int, framework: Framework, seed: int = 2026) -> Answers:
-    """Ratings with a subject effect, a statement effect and rater noise, 8% "not seen"."""
+def make_answers(
+    n_subjects: int,
+    framework: Framework,
+    seed: int = 2026,
+    per_subject: dict[str, int] = RESPONSES_PER_SUBJECT,
+) -> Answers:
+    """Ratings with a subject effect, a statement effect and rater noise, 8% "not seen".
+
+    per_subject gives each subject's responses by group, their own included.
+    """
     rng = np.random.default_rng(seed)
     codes = np.repeat(
         np.array([GROUP_CODE[g] for g in GROUPS], dtype=np.int8),
-        [RESPONSES_PER_SUBJECT[g] for g in GROUPS],
+        [per_subject.get(g, 0) for g in GROUPS],
     )
     per_subject = len(codes)
     n_statements = len(framework.statement_ids)

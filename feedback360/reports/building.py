@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.reports.inputs import CycleSettings
 from feedback360.reports.models import Report
-from feedback360.reports.render import prepare_print, report_html, report_pdf
+from feedback360.reports.render import report_html, report_pdf
 from feedback360.reports.results import ReportDocument
 from feedback360.reports.services import (
     check_buildable,
@@ -87,10 +86,7 @@ def build_reports(cycle: Cycle, *, rebuild: bool = False, workers: int = 1) -> I
 def _build_in_workers(documents, settings: CycleSettings, workers: int) -> Iterator[Built]:  # type: ignore[no-untyped-def]
     context = multiprocessing.get_context("spawn")  # no inherited database connections
     with ProcessPoolExecutor(
-        workers,
-        mp_context=context,
-        max_tasks_per_child=REPORTS_PER_WORKER,
-        initializer=_prepare_worker,
+        workers, mp_context=context, max_tasks_per_child=REPORTS_PER_WORKER
     ) as pool:
         in_flight: dict[Future[tuple[str, bytes]], tuple[FeedbackRequest, ReportDocument]] = {}
         for request, document in documents:
@@ -100,15 +96,6 @@ def _build_in_workers(documents, settings: CycleSettings, workers: int) -> Itera
                 yield from _collect_finished(in_flight)
         while in_flight:
             yield from _collect_finished(in_flight)
-
-
-def _prepare_worker() -> None:
-    """Parse the stylesheet and load fonts once, then set them aside from garbage collection.
-
-    Frozen, the long-lived objects are not walked again by the collection after each report.
-    """
-    prepare_print()
-    gc.freeze()
 
 
 def _collect_finished(in_flight) -> Iterator[Built]:  # type: ignore[no-untyped-def]
