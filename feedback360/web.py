@@ -12,11 +12,13 @@ from feedback360.extensions import db, login_manager
 
 def init_app(app: Flask) -> None:
     from feedback360.accounts.views import bp as accounts
+    from feedback360.admin import bp as admin
+    from feedback360.coaching.views import bp as coaching
     from feedback360.feedback.rater_views import bp as rater
     from feedback360.feedback.views import bp as feedback
     from feedback360.reports.views import bp as reports
 
-    for blueprint in (accounts, feedback, rater, reports):
+    for blueprint in (accounts, admin, coaching, feedback, rater, reports):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "accounts.sign_in"
@@ -24,8 +26,14 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_person(person_id: str) -> Person | None:
-        return db.session.get(Person, int(person_id)) if person_id.isdigit() else None
+    def load_person(session_key: str) -> Person | None:
+        person_id, _, epoch = session_key.partition(":")
+        if not (person_id.isdigit() and epoch.isdigit()):
+            return None
+        person = db.session.get(Person, int(person_id))
+        if person is None or not person.active or person.session_epoch != int(epoch):
+            return None
+        return person
 
     @app.errorhandler(CSRFError)
     def csrf_expired(error: CSRFError) -> tuple[str, int]:

@@ -23,16 +23,29 @@ class Person(UserMixin, db.Model):
     staff_type: Mapped[str | None] = mapped_column(String(100))
     business_unit: Mapped[str | None] = mapped_column(String(200))
     line_manager_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    coach_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_coach: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # Raised to end every session of the person at once (deactivation, erasure).
+    session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    line_manager: Mapped[Person | None] = relationship(remote_side=[id])
+    line_manager: Mapped[Person | None] = relationship(
+        remote_side=[id], foreign_keys=[line_manager_id]
+    )
+    coach: Mapped[Person | None] = relationship(remote_side=[id], foreign_keys=[coach_id])
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to inactive people
         return self.active
+
+    def get_id(self) -> str:
+        """The session's key: a session from before the last epoch no longer signs anyone in."""
+        return f"{self.id}:{self.session_epoch}"
+
+    def end_sessions(self) -> None:
+        self.session_epoch += 1
 
     @property
     def first_name(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback360.errors import DomainError
@@ -13,6 +13,9 @@ from feedback360.frameworks.models import Framework
 from feedback360.timeutil import utcnow
 
 DRAFT, OPEN, CLOSED, RELEASED = "draft", "open", "closed", "released"
+# When reports reach people: the coach first and the person later, or both at once.
+COACH_FIRST, TOGETHER = "coach_first", "together"
+RATER_GROUPS = ("line_manager", "peer", "direct_report", "other")
 
 
 class Cycle(db.Model):
@@ -20,6 +23,7 @@ class Cycle(db.Model):
     __table_args__ = (
         CheckConstraint("anonymity_threshold >= 2", name="threshold_at_least_two"),
         CheckConstraint("min_raters >= 1 AND max_raters >= min_raters", name="rater_limits"),
+        CheckConstraint("retention_days >= 0", name="retention_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,6 +35,16 @@ class Cycle(db.Model):
     min_raters: Mapped[int] = mapped_column(default=5)
     max_raters: Mapped[int] = mapped_column(default=15)
     manager_identifiable: Mapped[bool] = mapped_column(default=False)
+    opens_on: Mapped[date | None]
+    # The rater groups a staff member may nominate into, from RATER_GROUPS.
+    rater_groups: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(RATER_GROUPS))
+    manager_approves: Mapped[bool] = mapped_column(default=False)
+    release_mode: Mapped[str] = mapped_column(String(20), default=TOGETHER)
+    released_to_coaches: Mapped[bool] = mapped_column(default=False)
+    released_on: Mapped[date | None]
+    # Rater-level responses are deleted this many days after release (see retention).
+    retention_days: Mapped[int] = mapped_column(default=90)
+    responses_deleted_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     framework: Mapped[Framework] = relationship()

@@ -37,6 +37,9 @@ class FeedbackRequest(db.Model):
     subject_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     self_draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     self_assessed: Mapped[bool] = mapped_column(default=False)
+    # Where the cycle asks the line manager to approve nominations: None (not asked yet),
+    # "pending" or "approved".
+    approval: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     cycle: Mapped[Cycle] = relationship()
@@ -66,6 +69,11 @@ class Invitation(db.Model):
     group: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default=NOMINATED)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The link is derived from this nonce and the app's secret key, so a reminder can repeat
+    # it while the database holds only the token's hash.
+    token_nonce: Mapped[str | None] = mapped_column(String(32))
+    last_reminded_on: Mapped[date | None]
+    reminders: Mapped[int] = mapped_column(default=0)
     draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 
 from flask import current_app
@@ -32,6 +34,24 @@ from feedback360.timeutil import today
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def rater_token(invitation: Invitation) -> str:
+    """The invitation's link token: 256 bits derived from its random nonce and the secret key.
+
+    The database keeps the nonce and the token's hash, never the token, yet a reminder can
+    send the same link again. Changing the secret key makes every open link stop working.
+    """
+    if not invitation.token_nonce:
+        raise DomainError(f"{invitation.name} has no personal link yet.")
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    digest = hmac.new(key, f"rater-link:{invitation.token_nonce}".encode(), "sha256").digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def rater_link(invitation: Invitation) -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/r/{rater_token(invitation)}"
 
 
 def start_request(cycle: Cycle, subject: Person) -> FeedbackRequest:
@@ -133,12 +153,11 @@ def send_invitations(request: FeedbackRequest) -> int:
             f"you have {len(request.invitations)}."
         )
     waiting = [i for i in request.invitations if i.status == NOMINATED]
-    base_url = current_app.config["BASE_URL"].rstrip("/")
     for invitation in waiting:
-        token = secrets.token_urlsafe(32)
-        invitation.mark_invited(hash_token(token))
+        invitation.token_nonce = secrets.token_hex(16)
+        invitation.mark_invited(hash_token(rater_token(invitation)))
         db.session.flush()
-        mails.send_invitation(invitation, f"{base_url}/r/{token}")
+        mails.send_invitation(invitation, rater_link(invitation))
     return len(waiting)
 
 

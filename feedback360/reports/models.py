@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,3 +27,13 @@ class Report(db.Model):
     built_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     request: Mapped[FeedbackRequest] = relationship()
+
+
+class OrganisationSummary(db.Model):
+    """A cycle's anonymous aggregates (rule 9), kept when rater-level responses are deleted."""
+
+    __tablename__ = "organisation_summary"
+
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    made_at: Mapped[datetime] = mapped_column(default=utcnow)

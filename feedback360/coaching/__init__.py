@@ -1,0 +1,1 @@
+"""Coaches: their coachees, released reports and debriefs."""

@@ -1,0 +1,1 @@
+"""Mail the app sends, queued so that a failed send is retried and never lost."""
