@@ -16,12 +16,14 @@ from feedback360.extensions import db
 
 def init_app(app: Flask) -> None:
     from feedback360.accounts.cli import people
-    from feedback360.cycles.cli import cycle
+    from feedback360.cycles.cli import cycle, reminders
     from feedback360.demo import demo
     from feedback360.frameworks.cli import framework
+    from feedback360.mailing.cli import mail
     from feedback360.reports.cli import reports
+    from feedback360.retention import retention
 
-    for command in (people, framework, cycle, reports, demo):
+    for command in (people, framework, cycle, reminders, reports, demo, mail, retention):
         app.cli.add_command(command)
 
 

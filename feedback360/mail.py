@@ -16,8 +16,13 @@ from feedback360.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 
-def send_mail(to: str, subject: str, body: str, *, link: str | None = None) -> None:
-    """Send a plain-text message with the configured backend."""
+def send_mail(
+    to: str, subject: str, body: str, *, html: str | None = None, link: str | None = None
+) -> None:
+    """Send a message with the configured backend: plain text, with an HTML alternative if given.
+
+    Raises OSError (smtplib's errors included) when the message cannot be delivered.
+    """
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
@@ -26,17 +31,21 @@ def send_mail(to: str, subject: str, body: str, *, link: str | None = None) -> N
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="feedback360.local")
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     if config["MAIL_BACKEND"] == "smtp":
         _send_smtp(message)
     else:
         path = _write_outbox(message, Path(config["MAIL_OUTBOX_DIR"]))
-        # Only the development outbox logs the link, so a newcomer can follow it.
+        # Only the development outbox logs the link, so a newcomer can follow it; with SMTP
+        # a personal link must never reach a log file.
         log.warning("Mail to %s saved as %s%s", to, path, f"; link: {link}" if link else "")
 
 
 def _write_outbox(message: EmailMessage, outbox: Path) -> Path:
     outbox.mkdir(parents=True, exist_ok=True)
-    path = outbox / f"{utcnow():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+    # Named to sort in the order sent (to the microsecond), as a reader of the folder expects.
+    path = outbox / f"{utcnow():%Y%m%d-%H%M%S-%f}-{uuid.uuid4().hex[:8]}.eml"
     path.write_bytes(bytes(message))
     return path
 

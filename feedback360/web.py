@@ -14,11 +14,12 @@ def init_app(app: Flask) -> None:
     from feedback360.accounts.views import bp as accounts
     from feedback360.admin import bp as admin
     from feedback360.coaching.views import bp as coaching
+    from feedback360.feedback.approval_views import bp as approvals
     from feedback360.feedback.rater_views import bp as rater
     from feedback360.feedback.views import bp as feedback
     from feedback360.reports.views import bp as reports
 
-    for blueprint in (accounts, admin, coaching, feedback, rater, reports):
+    for blueprint in (accounts, admin, approvals, coaching, feedback, rater, reports):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "accounts.sign_in"

@@ -193,9 +193,15 @@ def outbox_messages(app: Flask) -> list[Message]:
     return [message_from_bytes(path.read_bytes()) for path in sorted(outbox.glob("*.eml"))]
 
 
+def text_of(message: Message) -> str:
+    """A message's plain-text part (the whole body when it has only one)."""
+    part = next((p for p in message.walk() if p.get_content_type() == "text/plain"), message)
+    return part.get_payload(decode=True).decode()  # type: ignore[union-attr]
+
+
 def link_in(message: Message) -> str:
     """The path of the personal link in an invitation, as a rater would click it."""
-    body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    body = text_of(message)
     match = re.search(r"http://localhost(/r/[A-Za-z0-9_\-]+)", body)
     assert match, "the invitation holds no link"
     return match.group(1)

@@ -15,6 +15,9 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 
+from feedback360.extensions import db
+from feedback360.feedback import mails
+from feedback360.feedback.services import start_request
 from tests.conftest import nominate_and_send, outbox_messages, running_app, sign_in, submit_form
 
 RATERS = [(f"Peer {n}", f"peer{n}@example.org") for n in range(1, 6)]
@@ -32,8 +35,22 @@ def invite_five_peers(client: FlaskClient, cycle_id: int) -> None:
     assert "5 invitation(s) sent." in client.get(request_page).text
 
 
+def part_of(message: Message, content_type: str) -> str:
+    """The decoded text of the message's part of this type (text/plain or text/html)."""
+    (part,) = [p for p in message.walk() if p.get_content_type() == content_type]
+    return part.get_payload(decode=True).decode()  # type: ignore[union-attr]
+
+
 def body_of(message: Message) -> str:
-    return message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    return part_of(message, "text/plain")
+
+
+def links_in(message: Message) -> tuple[str, str]:
+    """The personal link in the plain-text part and the one the HTML part's button opens."""
+    (text_link,) = LINK.findall(body_of(message))
+    html_links = set(re.findall(r'<a href="([^"]+)"', part_of(message, "text/html")))
+    assert len(html_links) == 1, html_links
+    return text_link, html_links.pop()
 
 
 def test_invitations_land_in_the_outbox_folder_by_default(
@@ -116,11 +133,78 @@ class TestSmtp:
             message = message_from_bytes(envelope.original_content)
             assert message["To"] == envelope.rcpt_tos[0]
             assert message["Subject"] == "Sam Taylor asks for your feedback"
-            (link,) = LINK.findall(body_of(message))
-            links.add(link)
+            # Plain text and HTML, with the same personal link in both.
+            assert message.get_content_type() == "multipart/alternative"
+            text_link, html_link = links_in(message)
+            assert text_link == html_link
+            links.add(text_link)
         assert len(links) == 5  # personal: no two raters share a link
         # A rater follows their link, with no account, and sees whose feedback it is.
         landing = app.test_client().get(links.pop().removeprefix("http://localhost"))
+        assert landing.status_code == 200
         assert "Sam Taylor has asked for your feedback" in landing.text
         assert outbox_messages(app) == []
         assert not Path(app.config["MAIL_OUTBOX_DIR"]).exists()
+
+    def test_no_personal_link_reaches_the_log(
+        self, app, client, make_person, open_cycle, smtp_server, caplog
+    ):
+        make_person("Sam Taylor", "sam@example.org")
+        cycle = open_cycle()
+
+        with caplog.at_level(logging.DEBUG):
+            invite_five_peers(client, cycle.id)
+
+        assert len(smtp_server.handler.envelopes) == 5
+        # Everything the app logged (the test's own mail server, "mail.log", logs the data).
+        logged = "\n".join(r.getMessage() for r in caplog.records if r.name != "mail.log")
+        for envelope in smtp_server.handler.envelopes:
+            (link,) = LINK.findall(body_of(message_from_bytes(envelope.original_content)))
+            assert link.rsplit("/", 1)[1] not in logged
+
+
+def test_the_html_part_escapes_what_people_typed(app, client, make_person, open_cycle):
+    make_person("Sam <script>alert(1)</script> Taylor", "sam@example.org")
+    cycle = open_cycle("Spring <b>2026</b>")
+
+    invite_five_peers_as(client, cycle.id)
+
+    for message in outbox_messages(app):
+        html = part_of(message, "text/html")
+        assert "<script>" not in html
+        assert "Sam &lt;script&gt;alert(1)&lt;/script&gt; Taylor has asked you" in html
+        assert "Spring &lt;b&gt;2026&lt;/b&gt;" in html
+        # The plain-text part is not HTML: it shows the name as typed.
+        assert "Sam <script>alert(1)</script> Taylor has asked you" in body_of(message)
+        text_link, html_link = links_in(message)
+        assert text_link == html_link
+
+
+def invite_five_peers_as(client: FlaskClient, cycle_id: int) -> None:
+    """Like invite_five_peers, for a subject whose name is not Sam Taylor."""
+    assert sign_in(client, "sam@example.org").status_code == 302
+    request_page = submit_form(client, "/", {}, action=f"/cycles/{cycle_id}/request").location
+    nominate_and_send(client, request_page, [(name, email, "peer") for name, email in RATERS])
+
+
+def test_report_ready_and_approval_request_mails_link_to_the_app(app, make_person, open_cycle):
+    lee = make_person("Lee Morgan", "lee@example.org")
+    coach = make_person("Kim Coach", "kim@example.org", is_coach=True)
+    sam = make_person("Sam Taylor", "sam@example.org", line_manager=lee)
+    request = start_request(open_cycle(), sam)
+
+    mails.send_approval_request(request)
+    mails.send_report_ready(request, sam)
+    mails.send_report_ready(request, coach)
+    db.session.commit()
+
+    messages = {message["To"]: message for message in outbox_messages(app)}
+    approval = messages["lee@example.org"]
+    assert approval["Subject"] == "Please approve Sam Taylor's raters"
+    assert f"http://localhost/approvals/{request.id}" in body_of(approval)
+    assert f'<a href="http://localhost/approvals/{request.id}">' in part_of(approval, "text/html")
+    own = messages["sam@example.org"]
+    assert own["Subject"] == "Your feedback report is ready"
+    assert "Dear Sam,\n\nYour 360-degree feedback report is ready." in body_of(own)
+    assert '<a href="http://localhost/">Sign in to read your report' in part_of(own, "text/html")
+    assert messages["kim@example.org"]["Subject"] == "Sam Taylor's feedback report is ready"

@@ -1,15 +1,21 @@
-"""`feedback360 people`: add people before the administration pages exist."""
+"""`feedback360 people`: add one person, or import a staff list from a script."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from feedback360.accounts.activation import send_password_links
+from feedback360.accounts.csv_reading import MAX_BYTES
+from feedback360.accounts.importing import import_people
 from feedback360.accounts.services import add_person, person_by_email
 from feedback360.cli import domain_command
 from feedback360.errors import DomainError
+from feedback360.extensions import db
 
 
-@click.group(help="Add and list people.")
+@click.group(help="Add people, or import them from a CSV staff list.")
 def people() -> None:
     pass
 
@@ -58,3 +64,28 @@ def add(
         line_manager=manager,
     )
     click.echo(f"Added {person.name} <{person.email}>.")
+
+
+@people.command("import", help="Import people from a CSV staff list (all rows or none).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--full-list",
+    is_flag=True,
+    help="The file lists every member of staff: deactivate anyone active who is not in it.",
+)
+def import_command(file: Path, full_list: bool) -> None:
+    with file.open("rb") as stream:
+        data = stream.read(MAX_BYTES + 1)
+    try:
+        outcome = import_people(data, file.name, full_list=full_list, acting=None)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()  # before mailing: a link must never point at an unsaved token
+    click.echo(f"Import complete: {outcome.summary()}.")
+    if outcome.ignored_headings:
+        click.echo(f"Columns not used: {', '.join(outcome.ignored_headings)}.")
+    if failed := send_password_links(outcome.links):
+        click.echo(
+            f"{failed} set-password email(s) could not be sent; resend them later.", err=True
+        )

@@ -1,10 +1,10 @@
-"""Sign-in form."""
+"""Sign-in and set-password forms."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class SignInForm(FlaskForm):
@@ -14,4 +14,21 @@ class SignInForm(FlaskForm):
     )
     password = PasswordField(
         "Password", validators=[DataRequired(message="Enter your password."), Length(max=200)]
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(message="Enter a password."),
+            Length(min=10, max=200, message="Use between 10 and 200 characters."),
+        ],
+    )
+    confirm = PasswordField(
+        "Type the password again",
+        validators=[
+            DataRequired(message="Type the password again."),
+            EqualTo("password", message="The two passwords are not the same."),
+        ],
     )

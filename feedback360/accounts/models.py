@@ -9,8 +9,11 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.timeutil import utcnow
+
+ERASED_NAME = "Erased person"
 
 
 class Person(UserMixin, db.Model):
@@ -29,6 +32,11 @@ class Person(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Raised to end every session of the person at once (deactivation, erasure).
     session_epoch: Mapped[int] = mapped_column(default=0)
+    # A one-time "set your password" link: only its hash is kept (see accounts.activation).
+    password_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    password_token_expires_at: Mapped[datetime | None]
+    # Set when the person's data was erased on request; the row stays, anonymised.
+    erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     line_manager: Mapped[Person | None] = relationship(
@@ -46,6 +54,26 @@ class Person(UserMixin, db.Model):
 
     def end_sessions(self) -> None:
         self.session_epoch += 1
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+    def deactivate(self) -> None:
+        """Stop them signing in, now and from every open session; their history stays."""
+        if not self.active:
+            raise DomainError(f"{self.name} is already deactivated.")
+        self.active = False
+        self.password_token_hash = None
+        self.password_token_expires_at = None
+        self.end_sessions()
+
+    def reactivate(self) -> None:
+        if self.is_erased:
+            raise DomainError("This person’s data was erased; the account cannot be used again.")
+        if self.active:
+            raise DomainError(f"{self.name} is already active.")
+        self.active = True
 
     @property
     def first_name(self) -> str:

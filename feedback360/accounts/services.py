@@ -1,8 +1,10 @@
-"""Finding and adding people, and checking their passwords."""
+"""Finding, listing and adding people, and checking their passwords."""
 
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import func, or_
 
 from feedback360.accounts.models import Person
 from feedback360.errors import DomainError
@@ -61,3 +63,29 @@ def add_person(
     db.session.add(person)
     db.session.flush()
     return person
+
+
+def find_people(text: str = "", business_unit: str = "", page: int = 1) -> Pagination:
+    """People whose name or email holds the text, in a business unit if given, by name."""
+    query = db.select(Person).order_by(Person.name, Person.id)
+    if text:
+        pattern = f"%{_escape_like(text.lower())}%"
+        query = query.where(
+            or_(
+                func.lower(Person.name).like(pattern, escape="\\"),
+                Person.email.like(pattern, escape="\\"),
+            )
+        )
+    if business_unit:
+        query = query.filter_by(business_unit=business_unit)
+    return db.paginate(query, page=page, per_page=50, error_out=False)
+
+
+def _escape_like(text: str) -> str:
+    # So that "%" and "_" typed in a search match themselves.
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def business_units() -> list[str]:
+    query = db.select(Person.business_unit).where(Person.business_unit.is_not(None)).distinct()
+    return sorted(db.session.scalars(query))

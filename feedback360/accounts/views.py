@@ -1,13 +1,26 @@
-"""Signing in and out."""
+"""Signing in and out, and setting a password from a one-time link."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from feedback360.accounts.forms import SignInForm
+from feedback360.accounts import activation
+from feedback360.accounts.forms import SetPasswordForm, SignInForm
+from feedback360.accounts.models import Person
 from feedback360.accounts.services import authenticate
+from feedback360.errors import DomainError
+from feedback360.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
@@ -39,3 +52,38 @@ def sign_out() -> WerkzeugResponse:
     logout_user()
     flash("You have signed out.", "info")
     return redirect(url_for("accounts.sign_in"))
+
+
+@bp.route("/account/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str) -> WerkzeugResponse:
+    person = _link_owner(token)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            person = activation.set_password_with_token(token, form.password.data or "")
+        except DomainError as error:
+            form.password.errors.append(error.message)
+        else:
+            db.session.commit()
+            logout_user()  # whoever used this browser before
+            login_user(person)
+            flash("Your password is set and you are signed in.", "info")
+            return redirect(url_for("feedback.home"))
+    page = render_template("accounts/set_password.html", form=form, person=person)
+    return _private(make_response(page, 400 if form.errors else 200))
+
+
+def _link_owner(token: str) -> Person:
+    """The person a set-password link belongs to; a link that cannot be used gets a clear page."""
+    try:
+        return activation.person_for_token(token)
+    except activation.LinkProblem as problem:
+        status = 404 if problem.reason == activation.INVALID else 410
+        page = render_template("accounts/password_link_problem.html", reason=problem.reason)
+        abort(_private(make_response(page, status)))
+
+
+def _private(response: WerkzeugResponse) -> WerkzeugResponse:
+    # The token is in the address: never send it on to another site.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -2,6 +2,106 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from feedback360.audit.services import record
+from feedback360.coaching import services
+from feedback360.coaching.forms import DebriefForm
+from feedback360.errors import DomainError
+from feedback360.extensions import db
+from feedback360.feedback.models import FeedbackRequest
+from feedback360.permissions import coach_required, coaches
+from feedback360.reports.models import Report
+from feedback360.reports.services import report_for
+from feedback360.timeutil import today
 
 bp = Blueprint("coaching", __name__, url_prefix="/coach")
+
+
+def _coachees_request(request_id: int) -> FeedbackRequest:
+    """Another coach's coachee gets the same 404 as a request that does not exist."""
+    feedback_request = db.get_or_404(FeedbackRequest, request_id)
+    if not coaches(current_user, feedback_request):
+        abort(404)
+    return feedback_request
+
+
+def _released_report(feedback_request: FeedbackRequest) -> Report | None:
+    if not services.released_to_coaches(feedback_request.cycle):
+        return None
+    return report_for(feedback_request)
+
+
+def _audit(action: str, report: Report) -> None:
+    """Committed before the report leaves the server. No name in the detail: the request id
+    leads to the person while they exist, and nothing is left to scrub if they are erased."""
+    record(action, f"report {report.id}", f"request {report.request_id}, read by their coach")
+    db.session.commit()
+
+
+def _not_released(feedback_request: FeedbackRequest) -> tuple[str, int]:
+    page = render_template("coaching/not_released.html", feedback_request=feedback_request)
+    return page, 403
+
+
+@bp.get("/")
+@coach_required
+def index() -> str:
+    return render_template("coaching/index.html", coachees=services.coachees(current_user))
+
+
+@bp.get("/reports/<int:request_id>/")
+@coach_required
+def show(request_id: int) -> Response | tuple[str, int]:
+    feedback_request = _coachees_request(request_id)
+    report = _released_report(feedback_request)
+    if report is None:
+        return _not_released(feedback_request)
+    html = report.html  # read before the commit expires it
+    _audit("report.view", report)
+    return Response(html, mimetype="text/html")
+
+
+@bp.get("/reports/<int:request_id>/report.pdf")
+@coach_required
+def download(request_id: int) -> Response | tuple[str, int]:
+    feedback_request = _coachees_request(request_id)
+    report = _released_report(feedback_request)
+    if report is None:
+        return _not_released(feedback_request)
+    pdf, filename = report.pdf, report.filename  # read before the commit expires them
+    _audit("report.download", report)
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/reports/<int:request_id>/debrief", methods=["GET", "POST"])
+@coach_required
+def debrief(request_id: int) -> str | tuple[str, int] | WerkzeugResponse:
+    feedback_request = _coachees_request(request_id)
+    if _released_report(feedback_request) is None:
+        return _not_released(feedback_request)
+    form = DebriefForm(obj=services.own_debrief(current_user, feedback_request))
+    if form.validate_on_submit():
+        try:
+            services.record_debrief(
+                current_user,
+                feedback_request,
+                form.held_on.data,
+                form.private_note.data or "",
+                today=today(),
+            )
+            db.session.commit()
+            flash(f"Debrief with {feedback_request.subject.name} recorded.", "info")
+            return redirect(url_for("coaching.index"))
+        except DomainError as error:
+            db.session.rollback()
+            field = form._fields.get(error.field or "")
+            (field.errors if field else form.form_errors).append(error.message)
+    page = render_template("coaching/debrief.html", form=form, feedback_request=feedback_request)
+    return (page, 400) if form.errors else page

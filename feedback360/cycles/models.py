@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.frameworks.models import Framework
-from feedback360.timeutil import utcnow
+from feedback360.timeutil import today, utcnow
 
 DRAFT, OPEN, CLOSED, RELEASED = "draft", "open", "closed", "released"
 # When reports reach people: the coach first and the person later, or both at once.
@@ -46,6 +46,12 @@ class Cycle(db.Model):
     retention_days: Mapped[int] = mapped_column(default=90)
     responses_deleted_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The latest report build, written by the process that builds (see cycles.report_build),
+    # so the dashboard can follow a build running elsewhere.
+    build_started_at: Mapped[datetime | None]
+    build_finished_at: Mapped[datetime | None]
+    build_pid: Mapped[int | None]
+    build_failures: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     framework: Mapped[Framework] = relationship()
 
@@ -65,9 +71,31 @@ class Cycle(db.Model):
             )
         self.status = CLOSED
 
-    def release(self) -> None:
+    @property
+    def is_draft(self) -> bool:
+        return self.status == DRAFT
+
+    def release_to_coaches(self) -> None:
+        """Coaches may read their coachees' reports; the subjects may not yet."""
+        self.check_releasable()
+        if self.released_to_coaches:
+            raise DomainError(f"The reports of “{self.name}” are already released to coaches.")
+        self.released_to_coaches = True
+
+    def release(self, on: date | None = None) -> None:
+        """Release to the subjects (and to the coaches, if not done already)."""
+        self.check_releasable()
+        if self.release_mode == COACH_FIRST and not self.released_to_coaches:
+            raise DomainError(
+                f"“{self.name}” releases reports to coaches first; release them to coaches "
+                "before releasing them to staff."
+            )
+        self.released_to_coaches = True
+        self.status = RELEASED
+        self.released_on = on or today()
+
+    def check_releasable(self) -> None:
         if self.status != CLOSED:
             raise DomainError(
                 f"Cycle “{self.name}” is {self.status}; reports are released after it closes."
             )
-        self.status = RELEASED

@@ -31,6 +31,9 @@ from feedback360.frameworks.models import Framework
 from feedback360.reports.results import LINE_MANAGER, RATER_GROUPS, SELF
 from feedback360.timeutil import today
 
+# FeedbackRequest.approval where the cycle asks the line manager to approve nominations.
+APPROVAL_PENDING, APPROVED = "pending", "approved"
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -118,30 +121,92 @@ def submit_self_assessment(request: FeedbackRequest, answers: Answers) -> None:
 
 
 def nominate(request: FeedbackRequest, name: str, email: str, group: str) -> Invitation:
-    """Add a rater to the request's list; refuses self, duplicates and too many raters."""
+    """The subject adds a rater to their list, unless it is with their line manager."""
+    _require_unlocked(request)
+    return add_rater(request, name, email, group)
+
+
+def nominate_people(request: FeedbackRequest, choices: list[tuple[Person, str]]) -> int:
+    """The subject adds several suggested colleagues at once: all of them, or none."""
+    _require_unlocked(request)
+    if not choices:
+        raise DomainError("Tick the people you want to add to your list.")
+    room = request.cycle.max_raters - len(request.invitations)
+    if len(choices) > room:
+        raise DomainError(
+            f"You ticked {len(choices)} people but this cycle allows at most "
+            f"{request.cycle.max_raters} raters, so only {max(room, 0)} more can join your list."
+        )
+    for person, group in choices:
+        add_rater(request, person.name, person.email, group)
+    return len(choices)
+
+
+def offered_groups(cycle: Cycle) -> list[str]:
+    """The rater groups the cycle asks for, in report order."""
+    chosen = cycle.rater_groups or RATER_GROUPS
+    return [group for group in RATER_GROUPS if group in chosen]
+
+
+def add_rater(
+    request: FeedbackRequest, name: str, email: str, group: str, *, by_subject: bool = True
+) -> Invitation:
+    """Add a rater to the list; refuses the subject, duplicates, other groups and too many.
+
+    The subject nominates; an approving line manager may add raters by the same rules.
+    """
     _require_open(request)
-    email = email.strip().lower()
-    if group not in RATER_GROUPS:
+    cycle, subject = request.cycle, request.subject
+    whose = "your" if by_subject else "the"
+    name, email = name.strip(), email.strip().lower()
+    if not name:
+        raise DomainError("Enter the rater’s name.", "name")
+    if group not in offered_groups(cycle):
         raise DomainError("Choose how this person works with you.", "group")
-    if email == request.subject.email.lower():
-        raise DomainError("You cannot nominate yourself; your self-assessment covers you.", "email")
-    if any(invitation.email == email for invitation in request.invitations):
-        raise DomainError(f"{email} is already on your list.", "email")
-    if len(request.invitations) >= request.cycle.max_raters:
-        raise DomainError(f"This cycle allows at most {request.cycle.max_raters} raters.")
+    if email == subject.email.lower():
+        raise DomainError(
+            "You cannot nominate yourself; your self-assessment covers you."
+            if by_subject
+            else f"{subject.name} cannot rate themself here; their self-assessment covers them.",
+            "email",
+        )
+    if any(invitation.email.lower() == email for invitation in request.invitations):
+        raise DomainError(f"{email} is already on {whose} list.", "email")
+    if len(request.invitations) >= cycle.max_raters:
+        raise DomainError(
+            f"This cycle allows at most {cycle.max_raters} raters; remove one to add another."
+        )
     if group == LINE_MANAGER and any(i.group == LINE_MANAGER for i in request.invitations):
-        raise DomainError("You have already nominated your line manager.", "group")
-    invitation = Invitation(request=request, name=name.strip(), email=email, group=group)
+        raise DomainError(f"There is already a line manager on {whose} list.", "group")
+    invitation = Invitation(request=request, name=name, email=email, group=group)
     db.session.add(invitation)
     db.session.flush()
     return invitation
 
 
 def remove_nomination(invitation: Invitation) -> None:
+    """The subject takes a rater off their list, unless it is with their line manager."""
+    _require_unlocked(invitation.request)
+    drop_rater(invitation)
+
+
+def drop_rater(invitation: Invitation) -> None:
+    """Take a rater who has not been invited yet off the list."""
     if invitation.status != NOMINATED:
         raise DomainError(f"{invitation.name} has been invited already and stays on the list.")
-    db.session.delete(invitation)
+    # Through the collection, so the request's list is right for the rest of the request.
+    invitation.request.invitations.remove(invitation)
     db.session.flush()
+
+
+def send_own_invitations(request: FeedbackRequest) -> int:
+    """The subject sends their invitations, where the cycle needs no line manager's approval."""
+    if request.cycle.manager_approves:
+        raise DomainError(
+            "In this cycle your line manager approves your raters first: ask them to approve "
+            "your list, and the invitations go out once they do."
+        )
+    return send_invitations(request)
 
 
 def send_invitations(request: FeedbackRequest) -> int:
@@ -159,6 +224,14 @@ def send_invitations(request: FeedbackRequest) -> int:
         db.session.flush()
         mails.send_invitation(invitation, rater_link(invitation))
     return len(waiting)
+
+
+def _require_unlocked(request: FeedbackRequest) -> None:
+    # While the line manager holds the list, only they may change it.
+    if request.approval == APPROVAL_PENDING:
+        raise DomainError(
+            "Your list is with your line manager for approval, so it cannot change now."
+        )
 
 
 def invitation_for_token(token: str) -> Invitation | None:

@@ -11,11 +11,12 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from feedback360.cycles.models import OPEN, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
-from feedback360.feedback import progress, services
+from feedback360.feedback import approvals, progress, services
 from feedback360.feedback.answers import Answers
-from feedback360.feedback.forms import NominationForm
+from feedback360.feedback.forms import NominationForm, SuggestionForm, group_label, show_error
 from feedback360.feedback.models import FeedbackRequest, Invitation
 from feedback360.feedback.rating_form import save_or_submit
+from feedback360.feedback.suggestions import suggested_raters
 from feedback360.permissions import owns_request
 
 bp = Blueprint("feedback", __name__)
@@ -47,6 +48,8 @@ def home() -> str:
         requests=requests,
         open_cycles=[c for c in open_cycles if c.id not in asked],
         progress=progress.request_progress,
+        next_step=approvals.next_step,
+        waiting=approvals.waiting_for(current_user),
     )
 
 
@@ -67,15 +70,26 @@ def start_request(cycle_id: int) -> WerkzeugResponse:
 @login_required
 def request_page(request_id: int) -> str:
     feedback_request = _own_request(request_id)
-    return _render_request(feedback_request, NominationForm())
+    return _render_request(feedback_request)
 
 
-def _render_request(feedback_request: FeedbackRequest, form: NominationForm) -> str:
+def _render_request(
+    feedback_request: FeedbackRequest,
+    form: NominationForm | None = None,
+    suggestion_form: SuggestionForm | None = None,
+) -> str:
+    """The request page; a form just posted is shown as sent, the other one fresh."""
+    groups = services.offered_groups(feedback_request.cycle)
+    suggestions = suggested_raters(feedback_request, groups)
     return render_template(
         "feedback/request.html",
         feedback_request=feedback_request,
-        form=form,
+        form=form or NominationForm.for_groups(groups, formdata=None),
+        suggestion_form=suggestion_form or SuggestionForm.build(suggestions, groups, formdata=None),
         progress=progress.request_progress(feedback_request),
+        next_step=approvals.next_step(feedback_request),
+        approver=approvals.approver_of(feedback_request),
+        group_label=group_label,
     )
 
 
@@ -113,7 +127,7 @@ def self_assessment(request_id: int) -> str | WerkzeugResponse:
 @login_required
 def nominate(request_id: int) -> str | WerkzeugResponse:
     feedback_request = _own_request(request_id)
-    form = NominationForm()
+    form = NominationForm.for_groups(services.offered_groups(feedback_request.cycle))
     if form.validate_on_submit():
         try:
             invitation = services.nominate(
@@ -124,9 +138,26 @@ def nominate(request_id: int) -> str | WerkzeugResponse:
             return redirect(url_for("feedback.request_page", request_id=request_id))
         except DomainError as error:
             db.session.rollback()
-            field = form._fields.get(error.field or "")
-            (field.errors if field else form.form_errors).append(error.message)
-    return _render_request(feedback_request, form), 400
+            show_error(form, error)
+    return _render_request(feedback_request, form=form), 400
+
+
+@bp.post("/requests/<int:request_id>/nominations/suggested")
+@login_required
+def nominate_suggested(request_id: int) -> str | WerkzeugResponse:
+    feedback_request = _own_request(request_id)
+    groups = services.offered_groups(feedback_request.cycle)
+    form = SuggestionForm.build(suggested_raters(feedback_request, groups), groups)
+    if form.validate_on_submit():
+        try:
+            added = services.nominate_people(feedback_request, form.chosen())
+            db.session.commit()
+            flash(f"{added} {'person' if added == 1 else 'people'} added to your list.", "info")
+            return redirect(url_for("feedback.request_page", request_id=request_id))
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+    return _render_request(feedback_request, suggestion_form=form), 400
 
 
 @bp.post("/requests/<int:request_id>/nominations/<int:invitation_id>/remove")
@@ -150,9 +181,23 @@ def remove_nomination(request_id: int, invitation_id: int) -> WerkzeugResponse:
 def send_invitations(request_id: int) -> WerkzeugResponse:
     feedback_request = _own_request(request_id)
     try:
-        sent = services.send_invitations(feedback_request)
+        sent = services.send_own_invitations(feedback_request)
         db.session.commit()
         flash(f"{sent} invitation(s) sent.", "info")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    return redirect(url_for("feedback.request_page", request_id=request_id))
+
+
+@bp.post("/requests/<int:request_id>/approval")
+@login_required
+def ask_for_approval(request_id: int) -> WerkzeugResponse:
+    feedback_request = _own_request(request_id)
+    try:
+        approvals.ask_for_approval(feedback_request)
+        db.session.commit()
+        flash("Your list has been sent for approval.", "info")
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")

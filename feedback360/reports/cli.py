@@ -7,13 +7,16 @@ from pathlib import Path
 
 import click
 
+from feedback360.audit.services import record
 from feedback360.cli import domain_command
 from feedback360.cycles.models import Cycle
+from feedback360.cycles.report_build import begin_build, finish_build, note_failure
 from feedback360.cycles.services import find_cycle
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.reports.building import build_reports, pending_count, write_file
 from feedback360.reports.models import Report
+from feedback360.reports.services import check_buildable
 
 
 @click.group(help="Build personal reports.")
@@ -44,6 +47,9 @@ def reports() -> None:
 @domain_command
 def build(reference: str, out_dir: Path | None, workers: int, rebuild: bool) -> None:
     cycle = find_cycle(reference)
+    check_buildable(cycle)
+    begin_build(cycle)  # noted on the cycle, so the dashboard can follow this build
+    db.session.commit()
     failures: list[str] = []
     built = 0
     with click.progressbar(
@@ -52,10 +58,14 @@ def build(reference: str, out_dir: Path | None, workers: int, rebuild: bool) -> 
         for outcome in build_reports(cycle, rebuild=rebuild, workers=workers):
             if outcome.report is None:
                 failures.append(f"{outcome.subject_name}: {outcome.error}")
+                note_failure(cycle, failures[-1])
             else:
-                db.session.commit()  # kept now: a later interruption cannot lose it
                 built += 1
+            db.session.commit()  # kept now: a later interruption cannot lose it
             bar.update(1)
+    finish_build(cycle)
+    record("reports.built", f"cycle {cycle.id}", f"{built} built, {len(failures)} failed")
+    db.session.commit()
     click.echo(f"Built {built} report(s).")
     if out_dir is not None:
         written = _write_all(cycle, out_dir)

@@ -7,6 +7,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import product
+from typing import Any
 
 import numpy as np
 
@@ -287,3 +288,44 @@ def summary_csv(
 
 def _text(cell: SummaryCell) -> str:
     return f"hidden: {cell.hidden_reason}" if cell.mean is None else f"{cell.mean:.2f}"
+
+
+def summary_to_data(summary: OrganisationSummary) -> dict[str, Any]:
+    """The summary as plain JSON data, to keep once the responses behind it are deleted."""
+
+    def table(rows: list[dict[str, SummaryCell]]) -> list[dict[str, list[Any]]]:
+        return [
+            {name: [c.subjects, c.responses, c.mean, c.hidden_reason] for name, c in row.items()}
+            for row in rows
+        ]
+
+    return {
+        "segments": summary.segments,
+        "values": table(summary.values),
+        "values_self": table(summary.values_self),
+        "statements": table(summary.statements),
+        "statements_self": table(summary.statements_self),
+        "statement_value": summary.statement_value,
+        "statement_positive": summary.statement_positive,
+        "threshold": summary.threshold,
+        "notes": summary.notes,
+    }
+
+
+def summary_from_data(data: dict[str, Any]) -> OrganisationSummary:
+    """The summary kept by summary_to_data, exactly as it was shown."""
+
+    def table(rows: list[dict[str, list[Any]]]) -> list[dict[str, SummaryCell]]:
+        return [{name: SummaryCell(*cell) for name, cell in row.items()} for row in rows]
+
+    return OrganisationSummary(
+        segments=list(data["segments"]),
+        values=table(data["values"]),
+        values_self=table(data["values_self"]),
+        statements=table(data["statements"]),
+        statements_self=table(data["statements_self"]),
+        statement_value=list(data["statement_value"]),
+        statement_positive=list(data["statement_positive"]),
+        threshold=int(data["threshold"]),
+        notes=list(data["notes"]),
+    )

@@ -8,9 +8,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from feedback360.audit.services import record
 from feedback360.cycles.models import CLOSED, RELEASED, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
+from feedback360.feedback import mails
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.frameworks.models import Framework
 from feedback360.reports.analysis import analyse_cycle
@@ -155,16 +157,60 @@ def report_for(request: FeedbackRequest) -> Report | None:
     ).scalar_one_or_none()
 
 
+def release_to_coaches(cycle: Cycle) -> int:
+    """Let coaches read their coachees' reports of a closed cycle, and tell each coach;
+    the subjects wait for release to staff. How many reports have a coach to read them."""
+    requests = _check_all_built(cycle)
+    cycle.release_to_coaches()
+    told = _tell_coaches(requests)
+    record("reports.release_to_coaches", f"cycle {cycle.id}", f"{told} coach mail(s)")
+    return len(requests)
+
+
 def release_reports(cycle: Cycle) -> int:
-    """Release a closed cycle's reports to their subjects, once every one has been built."""
-    requests = (
-        db.session.execute(db.select(FeedbackRequest).filter_by(cycle_id=cycle.id)).scalars().all()
+    """Release a closed cycle's reports to their subjects, once every one has been built,
+    telling each subject, and each coach not told already. How many reports were released."""
+    requests = _check_all_built(cycle)
+    coaches_told = cycle.released_to_coaches
+    cycle.release(today())
+    if not coaches_told:
+        _tell_coaches(requests)
+    for request in requests:
+        if request.subject.active:
+            mails.send_report_ready(request, request.subject)
+    record("reports.release", f"cycle {cycle.id}", f"{len(requests)} report(s)")
+    return len(requests)
+
+
+def _check_all_built(cycle: Cycle) -> list[FeedbackRequest]:
+    cycle.check_releasable()
+    requests = list(
+        db.session.scalars(
+            db.select(FeedbackRequest).filter_by(cycle_id=cycle.id).order_by(FeedbackRequest.id)
+        )
     )
-    unbuilt = [request.subject.name for request in requests if report_for(request) is None]
+    # Only the ids of built reports: loading every PDF to check they exist would be wasteful.
+    built = set(
+        db.session.scalars(
+            db.select(Report.request_id)
+            .join(FeedbackRequest, Report.request_id == FeedbackRequest.id)
+            .where(FeedbackRequest.cycle_id == cycle.id)
+        )
+    )
+    unbuilt = [request.subject.name for request in requests if request.id not in built]
     if unbuilt:
         raise DomainError(
             f"{len(unbuilt)} report(s) are not built yet (for example {unbuilt[0]}'s); "
-            "run `reports build` first."
+            "build them first."
         )
-    cycle.release()
-    return len(requests)
+    return requests
+
+
+def _tell_coaches(requests: list[FeedbackRequest]) -> int:
+    told = 0
+    for request in requests:
+        coach = request.subject.coach
+        if coach is not None and coach.active and coach.is_coach:
+            mails.send_report_ready(request, coach)
+            told += 1
+    return told

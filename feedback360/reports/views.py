@@ -1,10 +1,11 @@
-"""Reading and downloading a released personal report."""
+"""Reading and downloading a released personal report; each view and download is audited."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort
 from flask_login import current_user, login_required
 
+from feedback360.audit.services import record
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.permissions import can_view_report
@@ -24,19 +25,34 @@ def _viewable_report(request_id: int) -> Report:
     return report
 
 
+def _audit(action: str, report: Report) -> None:
+    """Record who opened whose report, committed before the report leaves the server."""
+    feedback_request = report.request
+    record(
+        action,
+        f"report {report.id}",
+        f"{feedback_request.subject.name}’s report, {feedback_request.cycle.name}",
+    )
+    db.session.commit()
+
+
 @bp.get("/<int:request_id>/")
 @login_required
 def show(request_id: int) -> Response:
     report = _viewable_report(request_id)
-    return Response(report.html, mimetype="text/html")
+    html = report.html  # read before the commit expires it
+    _audit("report.view", report)
+    return Response(html, mimetype="text/html")
 
 
 @bp.get("/<int:request_id>/report.pdf")
 @login_required
 def download(request_id: int) -> Response:
     report = _viewable_report(request_id)
+    pdf, filename = report.pdf, report.filename  # read before the commit expires them
+    _audit("report.download", report)
     return Response(
-        report.pdf,
+        pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{report.filename}"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -1,0 +1,195 @@
+"""A cycle's figures for its administrator: counts of requests, invitations and responses.
+
+Administrators run the cycle, so they may see invitation states (rule 7); never what
+anyone answered. Everything here is a count; no rater is named.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy.orm import selectinload
+
+from feedback360.cycles.models import RELEASED, Cycle
+from feedback360.extensions import db
+from feedback360.feedback.models import (
+    DECLINED,
+    INVITED,
+    NOMINATED,
+    OPENED,
+    SUBMITTED,
+    FeedbackRequest,
+    Invitation,
+)
+from feedback360.feedback.progress import request_progress
+from feedback360.mailing.models import FAILED
+from feedback360.mailing.services import mail_counts
+from feedback360.reports.models import Report
+from feedback360.reports.results import LABELS
+
+# A request's furthest stage, in the order a request moves through them.
+NOMINATING = "Nominating raters"
+AWAITING_APPROVAL = "Waiting for the line manager’s approval"
+INVITATIONS_OUT = "Invitations out"
+ENOUGH_RESPONSES = "Enough responses for a report"
+REPORT_BUILT = "Report built"
+REPORT_RELEASED = "Report released"
+STAGES = (
+    NOMINATING,
+    AWAITING_APPROVAL,
+    INVITATIONS_OUT,
+    ENOUGH_RESPONSES,
+    REPORT_BUILT,
+    REPORT_RELEASED,
+)
+NO_UNIT = "No business unit recorded"
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Invitations sent and how they were answered, for a rater group or a business unit."""
+
+    label: str
+    sent: int
+    submitted: int
+    declined: int
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.submitted / self.sent) if self.sent else None
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    """One request as its administrator sees it: the subject, the stage and counts."""
+
+    id: int
+    subject_name: str
+    business_unit: str
+    stage: str
+    self_assessed: bool
+    nominated: int
+    waiting: int  # invited or opened, not answered: who a reminder would go to
+    responses: int
+    hidden_groups: list[str]  # groups without enough responses to be shown yet
+
+    def could_reach(self, threshold: int) -> bool:
+        return self.responses + self.waiting >= threshold
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    requests: list[RequestLine]
+    stages: dict[str, int]
+    self_assessed: int
+    invitations: dict[str, int]
+    by_group: list[Rate]
+    by_unit: list[Rate]
+    below_threshold: list[RequestLine]
+    failed_mails: int
+
+
+def cycle_dashboard(cycle: Cycle) -> Dashboard:
+    requests = list(
+        db.session.scalars(
+            db.select(FeedbackRequest)
+            .filter_by(cycle_id=cycle.id)
+            .options(
+                selectinload(FeedbackRequest.subject),
+                selectinload(FeedbackRequest.invitations),
+                selectinload(FeedbackRequest.responses),
+            )
+        )
+    )
+    built = _built_request_ids(cycle)
+    lines = sorted(
+        (_line(request, request.id in built) for request in requests),
+        key=lambda line: line.subject_name.lower(),
+    )
+    invitations = [i for request in requests for i in request.invitations]
+    k = cycle.anonymity_threshold
+    return Dashboard(
+        requests=lines,
+        stages={stage: sum(line.stage == stage for line in lines) for stage in STAGES},
+        self_assessed=sum(line.self_assessed for line in lines),
+        invitations=_invitation_counts(invitations),
+        by_group=[
+            _rate(LABELS[group], [i for i in invitations if i.group == group])
+            for group in cycle.rater_groups
+        ],
+        by_unit=_rates_by_unit(requests),
+        below_threshold=[line for line in lines if line.responses < k],
+        failed_mails=failed_mail_count(cycle),
+    )
+
+
+def _line(request: FeedbackRequest, built: bool) -> RequestLine:
+    progress = request_progress(request)  # the subject's own view of rule 7, reused
+    waiting = sum(i.status in (INVITED, OPENED) for i in request.invitations)
+    return RequestLine(
+        id=request.id,
+        subject_name=request.subject.name,
+        business_unit=request.subject.business_unit or NO_UNIT,
+        stage=_stage(request, built, progress.responses),
+        self_assessed=request.self_assessed,
+        nominated=progress.nominated,
+        waiting=waiting,
+        responses=progress.responses,
+        hidden_groups=[group.label for group in progress.groups if not group.enough],
+    )
+
+
+def _stage(request: FeedbackRequest, built: bool, responses: int) -> str:
+    if built:
+        return REPORT_RELEASED if request.cycle.status == RELEASED else REPORT_BUILT
+    if responses >= request.cycle.anonymity_threshold:
+        return ENOUGH_RESPONSES
+    if any(invitation.status != NOMINATED for invitation in request.invitations):
+        return INVITATIONS_OUT
+    if request.approval == "pending":
+        return AWAITING_APPROVAL
+    return NOMINATING
+
+
+def _invitation_counts(invitations: list[Invitation]) -> dict[str, int]:
+    states = Counter(invitation.status for invitation in invitations)
+    return {
+        "Sent": len(invitations) - states[NOMINATED],
+        "Not opened yet": states[INVITED],
+        "Opened, not answered yet": states[OPENED],
+        "Submitted": states[SUBMITTED],
+        "Declined": states[DECLINED],
+    }
+
+
+def _rate(label: str, invitations: list[Invitation]) -> Rate:
+    return Rate(
+        label=label,
+        sent=sum(i.status != NOMINATED for i in invitations),
+        submitted=sum(i.status == SUBMITTED for i in invitations),
+        declined=sum(i.status == DECLINED for i in invitations),
+    )
+
+
+def _rates_by_unit(requests: list[FeedbackRequest]) -> list[Rate]:
+    units: dict[str, list[Invitation]] = {}
+    for request in requests:
+        unit = request.subject.business_unit or NO_UNIT
+        units.setdefault(unit, []).extend(request.invitations)
+    return [_rate(unit, units[unit]) for unit in sorted(units, key=str.lower)]
+
+
+def _built_request_ids(cycle: Cycle) -> set[int]:
+    return set(
+        db.session.scalars(
+            db.select(Report.request_id)
+            .join(FeedbackRequest, Report.request_id == FeedbackRequest.id)
+            .where(FeedbackRequest.cycle_id == cycle.id)
+        )
+    )
+
+
+def failed_mail_count(cycle: Cycle) -> int:
+    """Messages about this cycle's requests or invitations that could not be delivered."""
+    return mail_counts(cycle)[FAILED]

@@ -1,0 +1,39 @@
+"""Opening and closing cycles on their dates, for a daily cron job."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ColumnElement
+
+from feedback360.cycles.models import DRAFT, OPEN, Cycle
+from feedback360.cycles.services import close_cycle, open_cycle
+from feedback360.extensions import db
+
+
+def tick(today: date) -> list[str]:
+    """Open draft cycles whose opening date has come and close open cycles whose closing
+    date has passed; say what was done. Running it again the same day does nothing more."""
+    done: list[str] = []
+    # Closing first: a cycle opened today must not be closed by the same run.
+    for cycle in _cycles(OPEN, Cycle.closes_on < today):
+        close_cycle(cycle, by_date=True)
+        done.append(f"Closed “{cycle.name}” (it closed on {cycle.closes_on:%-d %B %Y}).")
+    for cycle in _cycles(DRAFT, Cycle.opens_on <= today):
+        if cycle.closes_on is not None and cycle.closes_on < today:
+            # Opening would give raters no time at all; the administrator must choose new dates.
+            done.append(
+                f"Did not open “{cycle.name}”: its closing date, {cycle.closes_on:%-d %B %Y}, "
+                "has passed. Change its dates."
+            )
+            continue
+        open_cycle(cycle, by_date=True)
+        done.append(f"Opened “{cycle.name}” (it opens on {cycle.opens_on:%-d %B %Y}).")
+    db.session.flush()
+    return done
+
+
+def _cycles(status: str, due: ColumnElement[bool]) -> list[Cycle]:
+    return list(
+        db.session.scalars(db.select(Cycle).where(Cycle.status == status, due).order_by(Cycle.id))
+    )

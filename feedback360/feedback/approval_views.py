@@ -1,0 +1,105 @@
+"""The line manager's pages: lists of raters waiting for approval, changing and approving one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from feedback360.errors import DomainError
+from feedback360.extensions import db
+from feedback360.feedback import approvals, services
+from feedback360.feedback.forms import NominationForm, group_label, show_error
+from feedback360.feedback.models import FeedbackRequest, Invitation
+
+bp = Blueprint("approvals", __name__, url_prefix="/approvals")
+
+
+def _request_to_approve(request_id: int) -> FeedbackRequest:
+    # Anyone but the approver gets "not found": the page must not confirm the request exists.
+    feedback_request = db.get_or_404(FeedbackRequest, request_id)
+    if not approvals.may_approve(current_user, feedback_request):
+        abort(404)
+    return feedback_request
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    return render_template("approvals/index.html", waiting=approvals.waiting_for(current_user))
+
+
+@bp.get("/<int:request_id>")
+@login_required
+def show(request_id: int) -> str:
+    return _render(_request_to_approve(request_id))
+
+
+def _nomination_form(feedback_request: FeedbackRequest, **kwargs: Any) -> NominationForm:
+    groups = services.offered_groups(feedback_request.cycle)
+    name = feedback_request.subject.first_name
+    return NominationForm.for_groups(groups, subject_name=name, **kwargs)
+
+
+def _render(feedback_request: FeedbackRequest, form: NominationForm | None = None) -> str:
+    return render_template(
+        "approvals/request.html",
+        feedback_request=feedback_request,
+        form=form or _nomination_form(feedback_request, formdata=None),
+        approver=approvals.approver_of(feedback_request),
+        pending=feedback_request.approval == services.APPROVAL_PENDING,
+        group_label=group_label,
+    )
+
+
+@bp.post("/<int:request_id>/raters")
+@login_required
+def add_rater(request_id: int) -> str | WerkzeugResponse:
+    feedback_request = _request_to_approve(request_id)
+    form = _nomination_form(feedback_request)
+    if form.validate_on_submit():
+        try:
+            invitation = approvals.add_rater(
+                feedback_request, form.name.data or "", form.email.data or "", form.group.data
+            )
+            db.session.commit()
+            flash(f"{invitation.name} added to the list.", "info")
+            return redirect(url_for("approvals.show", request_id=request_id))
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+    return _render(feedback_request, form), 400
+
+
+@bp.post("/<int:request_id>/raters/<int:invitation_id>/remove")
+@login_required
+def remove_rater(request_id: int, invitation_id: int) -> WerkzeugResponse:
+    feedback_request = _request_to_approve(request_id)
+    invitation = db.get_or_404(Invitation, invitation_id)
+    if invitation.request_id != feedback_request.id:
+        abort(404)
+    name = invitation.name
+    try:
+        approvals.remove_rater(invitation)
+        db.session.commit()
+        flash(f"{name} removed from the list.", "info")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    return redirect(url_for("approvals.show", request_id=request_id))
+
+
+@bp.post("/<int:request_id>/approve")
+@login_required
+def approve(request_id: int) -> WerkzeugResponse:
+    feedback_request = _request_to_approve(request_id)
+    try:
+        sent = approvals.approve(feedback_request, current_user._get_current_object())
+        db.session.commit()
+        flash(f"List approved: {sent} invitation(s) sent.", "info")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    return redirect(url_for("approvals.show", request_id=request_id))

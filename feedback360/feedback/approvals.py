@@ -1,0 +1,179 @@
+"""A line manager approves a staff member's raters before the invitations go out.
+
+Only where the cycle asks for it (`Cycle.manager_approves`). The subject's list is locked
+while it waits; the manager may remove or add raters by the subject's rules, then approve,
+which sends the invitations. With no active line manager on record an administrator acts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, update
+
+from feedback360.accounts.models import Person
+from feedback360.audit.services import record
+from feedback360.cycles.models import OPEN, Cycle
+from feedback360.errors import DomainError
+from feedback360.extensions import db
+from feedback360.feedback import mails, progress, services
+from feedback360.feedback.models import NOMINATED, FeedbackRequest, Invitation
+from feedback360.feedback.services import APPROVAL_PENDING, APPROVED
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A list waiting for the user's approval; on_behalf: the subject has no line manager."""
+
+    request: FeedbackRequest
+    on_behalf: bool
+
+
+def approver_of(request: FeedbackRequest) -> Person | None:
+    """The subject's active line manager on record; None means an administrator approves."""
+    manager = request.subject.line_manager
+    return manager if manager is not None and manager.active else None
+
+
+def may_approve(user: Person, request: FeedbackRequest) -> bool:
+    """The subject's line manager; an administrator only where the subject has none.
+
+    Only once the subject has asked: a list being drawn up, or one in a cycle without
+    approval, stays between the subject and their raters.
+    """
+    if not user.is_authenticated or user.id == request.subject_id:
+        return False
+    if not request.cycle.manager_approves or request.approval is None:
+        return False
+    manager = approver_of(request)
+    return user.id == manager.id if manager is not None else bool(user.is_admin)
+
+
+def ask_for_approval(request: FeedbackRequest) -> None:
+    """The subject sends their list to their line manager, once it reaches the minimum."""
+    cycle = request.cycle
+    if not cycle.is_open:
+        raise DomainError(f"“{cycle.name}” is not open, so nothing can be sent now.")
+    if not cycle.manager_approves:
+        raise DomainError("In this cycle you send the invitations yourself.")
+    if request.approval == APPROVAL_PENDING:
+        raise DomainError("Your list is already waiting for approval.")
+    if len(request.invitations) < cycle.min_raters:
+        raise DomainError(
+            f"Nominate at least {cycle.min_raters} raters before asking for approval; "
+            f"you have {len(request.invitations)}."
+        )
+    if not any(invitation.status == NOMINATED for invitation in request.invitations):
+        raise DomainError("Everyone on your list has been invited: there is nothing to approve.")
+    _move(request, APPROVAL_PENDING, current=None)
+    if approver_of(request) is not None:
+        mails.send_approval_request(request)
+
+
+def add_rater(request: FeedbackRequest, name: str, email: str, group: str) -> Invitation:
+    """The approver adds a rater to a list waiting for them, by the subject's rules."""
+    _require_pending(request)
+    invitation = services.add_rater(request, name, email, group, by_subject=False)
+    record("nominations.add", f"request {request.id}", f"{invitation.name} ({group})")
+    return invitation
+
+
+def remove_rater(invitation: Invitation) -> None:
+    """The approver takes a rater who has not been invited yet off a list waiting for them."""
+    request, name = invitation.request, invitation.name
+    _require_pending(request)
+    services.drop_rater(invitation)
+    record("nominations.remove", f"request {request.id}", name)
+
+
+def approve(request: FeedbackRequest, approver: Person) -> int:
+    """Approve the list: the waiting raters are invited. Returns how many."""
+    _require_pending(request)
+    cycle = request.cycle
+    if len(request.invitations) < cycle.min_raters:
+        raise DomainError(
+            f"The list needs at least {cycle.min_raters} raters before it can be approved; "
+            f"it has {len(request.invitations)}. Add a rater first."
+        )
+    _move(request, APPROVED, current=APPROVAL_PENDING)
+    sent = services.send_invitations(request)
+    on_behalf = "" if approver_of(request) else " on behalf of the line manager (none on record)"
+    record(
+        "nominations.approve",
+        f"request {request.id}",
+        f"{request.subject.name}'s raters approved{on_behalf}; {sent} invitation(s) sent",
+        actor=approver,
+    )
+    return sent
+
+
+def waiting_for(user: Person) -> list[Waiting]:
+    """Lists in open cycles waiting for this user's approval, oldest request first."""
+    if not user.is_authenticated:
+        return []
+    query = (
+        db.select(FeedbackRequest)
+        .join(FeedbackRequest.cycle)
+        .join(FeedbackRequest.subject)
+        .where(
+            FeedbackRequest.approval == APPROVAL_PENDING,
+            Cycle.status == OPEN,
+            FeedbackRequest.subject_id != user.id,
+        )
+        .order_by(FeedbackRequest.created_at, FeedbackRequest.id)
+    )
+    if not user.is_admin:
+        query = query.where(Person.line_manager_id == user.id)
+    candidates = db.session.scalars(query)
+    return [
+        Waiting(request, on_behalf=approver_of(request) is None)
+        for request in candidates
+        if may_approve(user, request)
+    ]
+
+
+def next_step(request: FeedbackRequest) -> str:
+    """What the subject does next, where their line manager approves the raters."""
+    state = progress.request_progress(request)
+    cycle = request.cycle
+    if not (cycle.is_open and cycle.manager_approves) or not state.self_assessed:
+        return state.next_step
+    manager = approver_of(request)
+    if request.approval == APPROVAL_PENDING:
+        if manager is None:
+            return (
+                "You have no line manager on record: ask an administrator to approve your "
+                "list. The invitations go out once it is approved."
+            )
+        return (
+            f"Your list is with {manager.name} for approval. "
+            "The invitations go out once they approve it."
+        )
+    if state.nominated < cycle.min_raters:
+        return f"Nominate at least {cycle.min_raters} raters, then ask for approval."
+    if state.waiting_to_send:
+        whom = "your line manager" if manager else "an administrator"
+        return f"Ask {whom} to approve your list; the invitations go out once it is approved."
+    return state.next_step
+
+
+def _require_pending(request: FeedbackRequest) -> None:
+    if not request.cycle.is_open:
+        raise DomainError(f"“{request.cycle.name}” is not open, so the list cannot change.")
+    if request.approval != APPROVAL_PENDING:
+        raise DomainError("This list is not waiting for approval.")
+
+
+def _move(request: FeedbackRequest, to: str, *, current: str | None) -> None:
+    # One conditional update, so two clicks (or two approvers) move the list only once.
+    was = (
+        or_(FeedbackRequest.approval.is_(None), FeedbackRequest.approval != APPROVAL_PENDING)
+        if current is None
+        else FeedbackRequest.approval == current
+    )
+    moved = db.session.execute(
+        update(FeedbackRequest).where(FeedbackRequest.id == request.id, was).values(approval=to)
+    ).rowcount
+    if moved != 1:
+        raise DomainError("Someone else has just changed this list; please look again.")
+    db.session.refresh(request)

@@ -1,0 +1,80 @@
+"""`feedback360 mail`: retry failed messages (from cron) and show the queue."""
+
+from __future__ import annotations
+
+import click
+
+from feedback360.audit.services import record
+from feedback360.cycles.models import Cycle
+from feedback360.cycles.services import find_cycle
+from feedback360.errors import DomainError
+from feedback360.extensions import db
+from feedback360.mailing.models import FAILED, SENT, SKIPPED, STATUSES, QueuedMail
+from feedback360.mailing.services import MAX_ATTEMPTS, failed_mail, given_up, mail_counts
+from feedback360.mailing.services import retry_failed as retry_due
+
+
+@click.group(help="The mail queue: retry messages that could not be sent, and show them.")
+def mail() -> None:
+    pass
+
+
+cycle_option = click.option(
+    "--cycle", "reference", metavar="CYCLE", help="Only this cycle's messages (id or name)."
+)
+
+
+@mail.command(
+    "retry",
+    help="Send again the messages that failed, for cron. Each waits longer after every "
+    f"failure (5, 10, 20, 40 minutes) and is given up after {MAX_ATTEMPTS} attempts, staying "
+    "failed and listed by `feedback360 mail status`.",
+)
+@cycle_option
+@click.option(
+    "--now",
+    is_flag=True,
+    help="Retry every failed message at once, given up or not (after mending the mail server).",
+)
+def retry(reference: str | None, now: bool) -> None:
+    cycle = _cycle(reference)
+    tried = retry_due(cycle, by_hand=now)
+    if tried:  # cron runs often: only runs that did something are worth an audit entry
+        target = f"cycle {cycle.id}" if cycle else "all cycles"
+        record("mail.retry", target, f"{len(tried)} message(s)" + (", by hand" if now else ""))
+    db.session.commit()  # the messages are sent as this commits
+    outcome = {status: sum(mail.status == status for mail in tried) for status in STATUSES}
+    click.echo(
+        f"Retried {len(tried)} message(s): {outcome[SENT]} sent, {outcome[FAILED]} failed, "
+        f"{outcome[SKIPPED]} no longer needed."
+    )
+    for mail in tried:
+        if mail.status == FAILED:
+            click.echo(f"  {_describe(mail)}")
+
+
+@mail.command("status", help="Count the queued messages and list those that failed.")
+@cycle_option
+def status(reference: str | None) -> None:
+    cycle = _cycle(reference)
+    counts = mail_counts(cycle)
+    click.echo(", ".join(f"{counts[name]} {name}" for name in STATUSES))
+    for mail in failed_mail(cycle):
+        click.echo(f"  {_describe(mail)}")
+
+
+def _describe(mail: QueuedMail) -> str:
+    state = "given up" if given_up(mail) else "will retry"
+    return (
+        f"#{mail.id} {mail.kind} to {mail.to_address}: {mail.attempts} attempt(s), {state}; "
+        f"{mail.last_error}"
+    )
+
+
+def _cycle(reference: str | None) -> Cycle | None:
+    if reference is None:
+        return None
+    try:
+        return find_cycle(reference)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error

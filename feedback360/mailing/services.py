@@ -1,0 +1,194 @@
+"""The mail queue: every message is a row first, delivered after commit, retried when it fails.
+
+Why after commit: a message must never report something the database then forgets (an
+invitation whose link leads nowhere because its transaction rolled back). So queueing only
+adds a row to the caller's transaction and notes its id on the session; once that
+transaction commits, the noted rows are delivered at once, each through a session of its own
+that records the outcome (sent, or failed with the error). If the transaction rolls back,
+the rows vanish with it and nothing is sent. If the process dies between commit and
+delivery, the row stays pending and `feedback360 mail retry` sends it later.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, event, func, or_, update
+from sqlalchemy.orm import Session, SessionTransaction
+
+from feedback360.accounts.models import Person
+from feedback360.cycles.models import Cycle
+from feedback360.extensions import db
+from feedback360.feedback.models import FeedbackRequest, Invitation
+from feedback360.mail import send_mail
+from feedback360.mailing.messages import NotNeeded, compose
+from feedback360.mailing.models import FAILED, PENDING, SENT, SKIPPED, STATUSES, QueuedMail
+from feedback360.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+FIRST_WAIT = timedelta(minutes=5)  # doubled after each failure: 5, 10, 20, 40 minutes
+# A pending row this old was queued by a process that stopped before delivering it.
+STALE_PENDING = timedelta(minutes=10)
+_TO_DELIVER = "feedback360.mail_to_deliver"  # key in Session.info
+_UNREACHABLE = (
+    ConnectionError,
+    TimeoutError,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPServerDisconnected,
+)
+
+
+def queue_mail(
+    kind: str,
+    to_address: str,
+    *,
+    invitation: Invitation | None = None,
+    request: FeedbackRequest | None = None,
+    person: Person | None = None,
+) -> QueuedMail:
+    """Add a message to the queue in the current transaction; it is sent once that commits."""
+    if invitation is not None and request is None:
+        request = invitation.request
+    mail = QueuedMail(
+        kind=kind, to_address=to_address, invitation=invitation, request=request, person=person
+    )
+    db.session.add(mail)
+    db.session.flush()
+    _deliver_after_commit([mail.id])
+    return mail
+
+
+def retry_failed(
+    cycle: Cycle | None = None, *, by_hand: bool = False, now: datetime | None = None
+) -> list[QueuedMail]:
+    """Queue again the failed messages that are due; they are sent once the caller commits.
+
+    From cron, a message waits longer after each failure and is given up after
+    MAX_ATTEMPTS (it stays failed and listed). By hand (an administrator's "Retry", say
+    after the mail server was mended) every failed message is tried at once.
+    """
+    now = _aware(now or utcnow())
+    due = [mail for mail in _unsent(cycle) if _is_due(mail, now, by_hand=by_hand)]
+    _deliver_after_commit([mail.id for mail in due])
+    return due
+
+
+def failed_mail(cycle: Cycle | None = None) -> list[QueuedMail]:
+    """Messages whose last attempt failed, oldest first (of one cycle, or of all)."""
+    query = _in_cycle(db.select(QueuedMail), cycle).where(QueuedMail.status == FAILED)
+    return list(db.session.execute(query.order_by(QueuedMail.created_at)).scalars())
+
+
+def mail_counts(cycle: Cycle | None = None) -> dict[str, int]:
+    """How many messages are pending, sent, failed and skipped (of one cycle, or of all)."""
+    query = _in_cycle(db.select(QueuedMail.status, func.count()), cycle)
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update(
+        {status: n for status, n in db.session.execute(query.group_by(QueuedMail.status))}
+    )
+    return counts
+
+
+def given_up(mail: QueuedMail) -> bool:
+    """True for a failed message cron no longer retries (an administrator still can)."""
+    return mail.status == FAILED and mail.attempts >= MAX_ATTEMPTS
+
+
+def _unsent(cycle: Cycle | None) -> list[QueuedMail]:
+    query = _in_cycle(db.select(QueuedMail), cycle)
+    query = query.where(QueuedMail.status.in_((PENDING, FAILED))).order_by(QueuedMail.id)
+    return list(db.session.execute(query).scalars())
+
+
+def _in_cycle(query: Select[Any], cycle: Cycle | None) -> Select[Any]:
+    if cycle is None:
+        return query
+    in_cycle = db.select(FeedbackRequest.id).where(FeedbackRequest.cycle_id == cycle.id)
+    return query.where(QueuedMail.request_id.in_(in_cycle))
+
+
+def _is_due(mail: QueuedMail, now: datetime, *, by_hand: bool) -> bool:
+    last = _aware(mail.last_attempt_at or mail.created_at)
+    if mail.status == PENDING:  # perhaps being delivered right now by the process that queued it
+        return now - last >= STALE_PENDING
+    if by_hand:
+        return True
+    return mail.attempts < MAX_ATTEMPTS and now - last >= FIRST_WAIT * 2 ** (mail.attempts - 1)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands datetimes back without their time zone; every one we store is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _deliver_after_commit(ids: Iterable[int]) -> None:
+    db.session.info.setdefault(_TO_DELIVER, []).extend(ids)
+
+
+@event.listens_for(db.session, "after_commit")
+def _deliver_committed(session: Session) -> None:
+    ids = session.info.pop(_TO_DELIVER, [])
+    if not ids:
+        return
+    try:
+        deliver(ids)
+    except Exception:  # the caller's work is committed and must not be reported as failed
+        log.exception("Mail delivery stopped; the rest stays queued for `feedback360 mail retry`")
+
+
+@event.listens_for(db.session, "after_transaction_end")
+def _forget_rolled_back(session: Session, transaction: SessionTransaction) -> None:
+    # Ids noted in a transaction that rolled back (or was closed) name rows that never were.
+    if transaction.parent is None:
+        session.info.pop(_TO_DELIVER, None)
+
+
+def deliver(ids: Iterable[int]) -> None:
+    """Try to send each queued message now, recording the outcome on its row."""
+    unreachable: OSError | None = None  # once the server is down, spare the rest its timeout
+    with Session(db.engine) as session:
+        for mail_id in dict.fromkeys(ids):
+            unreachable = _deliver_one(session, mail_id, unreachable) or unreachable
+
+
+def _deliver_one(session: Session, mail_id: int, unreachable: OSError | None) -> OSError | None:
+    """Claim, compose and send one message; return the error if the server was unreachable."""
+    mail = session.get(QueuedMail, mail_id)
+    if mail is None or mail.status in (SENT, SKIPPED) or not _claim(session, mail):
+        return None
+    error: Exception | None = None
+    try:
+        message = compose(mail)
+        if unreachable is not None:
+            raise unreachable
+        send_mail(
+            mail.to_address, message.subject, message.text, html=message.html, link=message.link
+        )
+    except NotNeeded as reason:
+        mail.status, mail.last_error = SKIPPED, f"Not needed: {reason}"
+    except Exception as failure:  # any failure is recorded on the row, never raised
+        error = failure
+        mail.status, mail.last_error = FAILED, f"{type(failure).__name__}: {failure}"[:1000]
+        log.warning("Mail #%s (%s) to %s failed: %s", mail.id, mail.kind, mail.to_address, failure)
+    else:
+        mail.status, mail.last_error, mail.sent_at = SENT, "", utcnow()
+    session.commit()
+    return error if isinstance(error, _UNREACHABLE) else None
+
+
+def _claim(session: Session, mail: QueuedMail) -> bool:
+    """Count the attempt before sending, so two processes never send the same message."""
+    claimed = session.execute(
+        update(QueuedMail)
+        .where(QueuedMail.id == mail.id, QueuedMail.attempts == mail.attempts)
+        .where(or_(QueuedMail.status == PENDING, QueuedMail.status == FAILED))
+        .values(attempts=QueuedMail.attempts + 1, last_attempt_at=utcnow())
+    ).rowcount
+    session.commit()
+    return claimed == 1

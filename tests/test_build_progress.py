@@ -1,0 +1,98 @@
+"""The administrator starts the report build from the dashboard and follows its progress."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from feedback360.audit.models import AuditEntry
+from feedback360.cycles.models import Cycle
+from feedback360.extensions import db
+from feedback360.feedback import services
+from feedback360.feedback.answers import Answers
+from feedback360.reports.models import Report
+from tests.conftest import csrf_token, page_text, sign_in
+
+BUILD_TIMEOUT = 300  # seconds; a shared machine can be slow to start WeasyPrint
+
+
+@pytest.fixture
+def admin(app, make_person):
+    make_person("Ada Admin", "ada@example.org", is_admin=True)
+    browser = app.test_client()
+    sign_in(browser, "ada@example.org")
+    return browser
+
+
+@pytest.fixture
+def closed_cycle(open_cycle, make_person, framework):
+    """Sam had five peers answer; Kim asked nobody. Both get a report."""
+    cycle = open_cycle()
+    sam = services.start_request(cycle, make_person("Sam Taylor", "sam@example.org"))
+    for n in range(1, 6):
+        services.nominate(sam, f"Peer {n}", f"peer{n}@example.org", "peer")
+    services.send_invitations(sam)
+    for invitation in sam.invitations:
+        services.submit_rater_response(invitation, Answers({s.id: 4 for s in framework.statements}))
+    services.start_request(cycle, make_person("Kim Lee", "kim@example.org"))
+    cycle.close()
+    db.session.commit()
+    return cycle
+
+
+def test_the_build_runs_in_the_background_and_the_dashboard_follows_it(admin, closed_cycle):
+    page = f"/admin/cycles/{closed_cycle.id}"
+    before = page_text(admin.get(page).text)
+    assert "0 of 2 report(s) built." in before
+    assert "Release the reports" not in before
+
+    started = admin.post(f"{page}/build", data={"csrf_token": csrf_token(admin.get(page).text)})
+
+    assert started.location == page
+    running = admin.get(page).text
+    assert "The reports are being built." in page_text(running)
+    assert "The build is running." in page_text(running)
+    assert '<meta http-equiv="refresh" content="10">' in running
+    assert f'<a href="{page}">Refresh</a>' in running
+    assert 'http-equiv="refresh"' not in admin.get(f"{page}?auto=off").text
+    assert "Build reports" not in page_text(running)  # no second build while one runs
+
+    deadline = time.monotonic() + BUILD_TIMEOUT
+    while "The build is running." in (text := page_text(admin.get(page).text)):
+        assert time.monotonic() < deadline, "the build did not finish in time"
+        time.sleep(1)
+
+    assert "2 of 2 report(s) built. The last build has finished." in text
+    assert "could not be built" not in text
+    assert "Release the reports" in text
+    assert 'http-equiv="refresh"' not in admin.get(page).text
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count()).select_from(Report)) == 2
+    cycle = db.session.get_one(Cycle, closed_cycle.id)
+    assert cycle.build_finished_at is not None
+    assert cycle.build_failures == []
+    entry = db.session.scalars(db.select(AuditEntry).filter_by(action="reports.build")).one()
+    assert entry.actor is not None
+    assert entry.actor.email == "ada@example.org"
+
+
+def test_a_build_on_the_command_line_shows_on_the_dashboard_too(admin, closed_cycle, runner):
+    result = runner.invoke(args=["reports", "build", str(closed_cycle.id), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+
+    text = page_text(admin.get(f"/admin/cycles/{closed_cycle.id}").text)
+
+    assert "2 of 2 report(s) built. The last build has finished." in text
+    assert "Build reports" not in text
+
+
+def test_an_open_cycle_cannot_be_built(admin, open_cycle):
+    cycle = open_cycle()
+    page = f"/admin/cycles/{cycle.id}"
+
+    response = admin.post(f"{page}/build", data={"csrf_token": csrf_token(admin.get(page).text)})
+
+    assert "can be built only while it is closed" in page_text(admin.get(response.location).text)
+    db.session.expire_all()
+    assert db.session.get_one(Cycle, cycle.id).build_started_at is None
