@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_PASSWORD": "",
     "SMTP_STARTTLS": False,
     "SMTP_TIMEOUT": 10,
+    # Uploads (a staff list) larger than this are refused with a 413 page before reading.
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
 }
 KNOWN_KEYS = set(DEFAULTS) | {"TESTING", "DEBUG", "WTF_CSRF_ENABLED", "SERVER_NAME"}
 

@@ -58,8 +58,8 @@ def demo() -> None:
     else:
         click.echo("Demo data is already there.")
     click.echo(
-        f"Sign in as {SUBJECT_EMAIL} (staff member with a released report) or "
-        f"admin@example.org, password “{DEMO_PASSWORD}”."
+        f"Sign in as {SUBJECT_EMAIL} (staff member with a released report), "
+        f"coach@example.org (Sam's coach) or admin@example.org, password “{DEMO_PASSWORD}”."
     )
 
 
@@ -71,7 +71,7 @@ def _create_people() -> None:
         staff_type="Police officer",
         business_unit="Leadership Academy",
     )
-    add_person(
+    sam = add_person(
         "Sam Taylor",
         SUBJECT_EMAIL,
         password=DEMO_PASSWORD,
@@ -80,7 +80,9 @@ def _create_people() -> None:
         line_manager=manager,
     )
     add_person("Chris Adeyemi", "admin@example.org", password=DEMO_PASSWORD, is_admin=True)
-    add_person("Nadia Kowalski", "coach@example.org", password=DEMO_PASSWORD, is_coach=True)
+    sam.coach = add_person(
+        "Nadia Kowalski", "coach@example.org", password=DEMO_PASSWORD, is_coach=True
+    )
 
 
 def _answers(framework: Framework, levels: list[float], rng: random.Random) -> Answers:

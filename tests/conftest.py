@@ -208,6 +208,15 @@ def link_in(message: Message) -> str:
 
 
 @pytest.fixture
+def admin(app: Flask, make_person) -> FlaskClient:  # type: ignore[no-untyped-def]
+    """A browser signed in as Ada, an administrator."""
+    make_person("Ada Admin", "ada@example.org", is_admin=True)
+    browser = app.test_client()
+    sign_in(browser, "ada@example.org")
+    return browser
+
+
+@pytest.fixture
 def invited(app: Flask, make_person, open_cycle):  # type: ignore[no-untyped-def]
     """A subject in an open cycle who has invited five raters; returns their links by email.
 

@@ -26,14 +26,6 @@ NEW_PASSWORD = "a long new password"
 
 
 @pytest.fixture
-def admin(app, make_person):
-    make_person("Ada Admin", "ada@example.org", is_admin=True)
-    browser = app.test_client()
-    sign_in(browser, "ada@example.org")
-    return browser
-
-
-@pytest.fixture
 def newcomer(app, admin):
     """Nia, just imported: she has no password yet, only the link in her email."""
     response = upload(admin, HEADER + "Nia Obi,nia@example.org,Police staff,Camden,,,\n")

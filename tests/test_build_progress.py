@@ -12,17 +12,9 @@ from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
 from feedback360.reports.models import Report
-from tests.conftest import csrf_token, page_text, sign_in
+from tests.conftest import csrf_token, page_text
 
 BUILD_TIMEOUT = 300  # seconds; a shared machine can be slow to start WeasyPrint
-
-
-@pytest.fixture
-def admin(app, make_person):
-    make_person("Ada Admin", "ada@example.org", is_admin=True)
-    browser = app.test_client()
-    sign_in(browser, "ada@example.org")
-    return browser
 
 
 @pytest.fixture

@@ -62,15 +62,6 @@ def table(html: str, caption: str) -> dict[str, list[str]]:
     return {row[0]: row[1:] for row in parser.tables[caption] if row and row[0]}
 
 
-@pytest.fixture
-def admin(app, make_person):
-    """A browser signed in as an administrator."""
-    make_person("Ada Admin", "ada@example.org", is_admin=True)
-    browser = app.test_client()
-    sign_in(browser, "ada@example.org")
-    return browser
-
-
 def cycle_form(**changes: str) -> dict[str, object]:
     data: dict[str, object] = {
         "name": "Spring 2026",

@@ -38,14 +38,6 @@ def app(request, tmp_path, monkeypatch):
         yield app
 
 
-@pytest.fixture
-def admin(app, make_person):
-    make_person("Ada Admin", "ada@example.org", is_admin=True)
-    browser = app.test_client()
-    sign_in(browser, "ada@example.org")
-    return browser
-
-
 def answers(framework, score: int) -> dict[str, str]:
     return {f"s{s.id}": str(score) for value in framework.values for s in value.statements}
 

@@ -77,14 +77,6 @@ def run_cycle(framework: Framework, people, name: str = "Spring 2026", threshold
 
 
 @pytest.fixture
-def admin(app, make_person):
-    make_person("Chris Adeyemi", "admin@example.org", is_admin=True)
-    browser = app.test_client()
-    sign_in(browser, "admin@example.org")
-    return browser
-
-
-@pytest.fixture
 def closed_cycle(framework):
     return run_cycle(framework, PEOPLE)
 

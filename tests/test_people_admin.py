@@ -11,14 +11,6 @@ from tests.conftest import csrf_token, page_text, sign_in, submit_form
 
 
 @pytest.fixture
-def admin(app, make_person):
-    make_person("Ada Admin", "ada@example.org", is_admin=True)
-    browser = app.test_client()
-    sign_in(browser, "ada@example.org")
-    return browser
-
-
-@pytest.fixture
 def staff(make_person):
     """A few people in two business units; Cora is a coach."""
     people = {

@@ -41,15 +41,6 @@ STAFF = HEADER + (
 IMPORT_PAGE = "/admin/people/import"
 
 
-@pytest.fixture
-def admin(app, make_person):
-    """Ada, an administrator, signed in in a browser of her own."""
-    make_person("Ada Admin", "ada@example.org", is_admin=True)
-    browser = app.test_client()
-    sign_in(browser, "ada@example.org")
-    return browser
-
-
 def upload(client, content: str | bytes, *, filename: str = "staff.csv", full_list: bool = False):  # type: ignore[no-untyped-def]
     """Post a file on the import page as a browser does."""
     data = content.encode() if isinstance(content, str) else content

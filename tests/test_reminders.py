@@ -12,7 +12,7 @@ from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
 from feedback360.feedback.models import Invitation
-from tests.conftest import DATABASES, app_on, csrf_token, outbox_messages, page_text, sign_in
+from tests.conftest import DATABASES, app_on, csrf_token, outbox_messages, page_text
 
 CLOSES_ON = date.today() + timedelta(days=20)
 WAITING = {"invited@example.org", "opened@example.org"}
@@ -49,14 +49,6 @@ def cycle(open_cycle, make_person, framework):
     services.save_rater_draft(opened, Answers({framework.statements[0].id: 2}))
     db.session.commit()
     return found
-
-
-@pytest.fixture
-def admin(app, make_person):
-    make_person("Ada Admin", "ada@example.org", is_admin=True)
-    browser = app.test_client()
-    sign_in(browser, "ada@example.org")
-    return browser
 
 
 def press(browser, page: str, action: str) -> str:  # type: ignore[no-untyped-def]

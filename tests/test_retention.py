@@ -64,14 +64,6 @@ def released(framework, make_person):
     return cycle
 
 
-@pytest.fixture
-def admin(app, make_person):
-    make_person("Chris Adeyemi", "admin@example.org", is_admin=True)
-    browser = app.test_client()
-    sign_in(browser, "admin@example.org")
-    return browser
-
-
 def count(model) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(model))
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from feedback360.actions import run_action
 from feedback360.admin import bp
 from feedback360.audit.services import record
 from feedback360.cycles import services
@@ -160,14 +162,7 @@ def confirm(cycle_id: int, action: str) -> str | WerkzeugResponse:
     chosen, form = ACTIONS[action], ConfirmForm()
     if not form.validate_on_submit():
         return render_template("admin/cycle_confirm.html", cycle=found, action=chosen, form=form)
-    try:
-        chosen.act(found)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("admin.cycle", cycle_id=cycle_id))
-    db.session.commit()
-    flash(chosen.done, "info")
+    run_action(partial(chosen.act, found), chosen.done)
     return redirect(url_for("admin.cycle", cycle_id=cycle_id))
 
 
@@ -217,12 +212,7 @@ def _act(cycle: Cycle, action: Callable[[], str]) -> WerkzeugResponse:
     """Check the CSRF token, act, commit and say what happened on the dashboard."""
     if not ConfirmForm().validate_on_submit():
         abort(400, "The form had expired. Please go back, reload the page and try again.")
-    try:
-        flash(action(), "info")
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    run_action(action, lambda message: message)
     return redirect(url_for("admin.cycle", cycle_id=cycle.id))
 
 

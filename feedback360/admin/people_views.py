@@ -22,6 +22,7 @@ from feedback360.accounts.people_forms import (
     ImportForm,
     RolesForm,
 )
+from feedback360.actions import run_action
 from feedback360.admin import bp
 from feedback360.errors import DomainError
 from feedback360.extensions import db
@@ -100,14 +101,7 @@ def _coach_choices(person: Person) -> list[tuple[int, str]]:
 
 def _act(person: Person, action: Callable[[], object], done: str) -> WerkzeugResponse:
     """Run one change to a person, commit it and say so; a refused change says why."""
-    try:
-        action()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(done, "info")
+    run_action(action, done)
     return redirect(url_for("admin.person", person_id=person.id))
 
 

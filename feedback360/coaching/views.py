@@ -15,6 +15,7 @@ from feedback360.feedback.models import FeedbackRequest
 from feedback360.permissions import coach_required, coaches
 from feedback360.reports.models import Report
 from feedback360.reports.services import report_for
+from feedback360.reports.views import pdf_attachment
 from feedback360.timeutil import today
 
 bp = Blueprint("coaching", __name__, url_prefix="/coach")
@@ -73,11 +74,7 @@ def download(request_id: int) -> Response | tuple[str, int]:
         return _not_released(feedback_request)
     pdf, filename = report.pdf, report.filename  # read before the commit expires them
     _audit("report.download", report)
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return pdf_attachment(pdf, filename)
 
 
 @bp.route("/reports/<int:request_id>/debrief", methods=["GET", "POST"])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from feedback360.actions import run_action
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback import approvals, services
@@ -80,14 +82,9 @@ def remove_rater(request_id: int, invitation_id: int) -> WerkzeugResponse:
     invitation = db.get_or_404(Invitation, invitation_id)
     if invitation.request_id != feedback_request.id:
         abort(404)
-    name = invitation.name
-    try:
-        approvals.remove_rater(invitation)
-        db.session.commit()
-        flash(f"{name} removed from the list.", "info")
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    run_action(
+        partial(approvals.remove_rater, invitation), f"{invitation.name} removed from the list."
+    )
     return redirect(url_for("approvals.show", request_id=request_id))
 
 
@@ -95,11 +92,8 @@ def remove_rater(request_id: int, invitation_id: int) -> WerkzeugResponse:
 @login_required
 def approve(request_id: int) -> WerkzeugResponse:
     feedback_request = _request_to_approve(request_id)
-    try:
-        sent = approvals.approve(feedback_request, current_user._get_current_object())
-        db.session.commit()
-        flash(f"List approved: {sent} invitation(s) sent.", "info")
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    run_action(
+        partial(approvals.approve, feedback_request, current_user._get_current_object()),
+        lambda sent: f"List approved: {sent} invitation(s) sent.",
+    )
     return redirect(url_for("approvals.show", request_id=request_id))

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from feedback360.actions import run_action
 from feedback360.cycles.models import OPEN, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
@@ -167,12 +168,10 @@ def remove_nomination(request_id: int, invitation_id: int) -> WerkzeugResponse:
     invitation = db.get_or_404(Invitation, invitation_id)
     if invitation.request_id != feedback_request.id:
         abort(404)
-    try:
-        services.remove_nomination(invitation)
-        db.session.commit()
-        flash(f"{invitation.name} removed from your list.", "info")
-    except DomainError as error:
-        flash(error.message, "error")
+    run_action(
+        partial(services.remove_nomination, invitation),
+        f"{invitation.name} removed from your list.",
+    )
     return redirect(url_for("feedback.request_page", request_id=request_id))
 
 
@@ -180,13 +179,10 @@ def remove_nomination(request_id: int, invitation_id: int) -> WerkzeugResponse:
 @login_required
 def send_invitations(request_id: int) -> WerkzeugResponse:
     feedback_request = _own_request(request_id)
-    try:
-        sent = services.send_own_invitations(feedback_request)
-        db.session.commit()
-        flash(f"{sent} invitation(s) sent.", "info")
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    run_action(
+        partial(services.send_own_invitations, feedback_request),
+        lambda sent: f"{sent} invitation(s) sent.",
+    )
     return redirect(url_for("feedback.request_page", request_id=request_id))
 
 
@@ -194,11 +190,8 @@ def send_invitations(request_id: int) -> WerkzeugResponse:
 @login_required
 def ask_for_approval(request_id: int) -> WerkzeugResponse:
     feedback_request = _own_request(request_id)
-    try:
-        approvals.ask_for_approval(feedback_request)
-        db.session.commit()
-        flash("Your list has been sent for approval.", "info")
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    run_action(
+        partial(approvals.ask_for_approval, feedback_request),
+        "Your list has been sent for approval.",
+    )
     return redirect(url_for("feedback.request_page", request_id=request_id))

@@ -51,6 +51,11 @@ def download(request_id: int) -> Response:
     report = _viewable_report(request_id)
     pdf, filename = report.pdf, report.filename  # read before the commit expires them
     _audit("report.download", report)
+    return pdf_attachment(pdf, filename)
+
+
+def pdf_attachment(pdf: bytes, filename: str) -> Response:
+    """A report's PDF as a download named after its subject."""
     return Response(
         pdf,
         mimetype="application/pdf",
