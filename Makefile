@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# axe-core for the browser tests, pinned by tests/browser/package-lock.json.
+AXE := tests/browser/node_modules/.installed
 
-.PHONY: run test lint system-deps clean
+.PHONY: run test lint system-deps test-system-deps clean
 
 run: $(VENV)/.installed-app system-deps
 	$(BIN)/feedback360 db upgrade
@@ -13,7 +15,7 @@ run: $(VENV)/.installed-app system-deps
 	@echo "Open http://$(HOST):$(PORT)/ and sign in as sam.taylor@example.org, password demo-password"
 	$(BIN)/feedback360 run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test system-deps
+test: $(VENV)/.installed-test test-system-deps $(AXE)
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
@@ -22,6 +24,16 @@ lint: $(VENV)/.installed-test
 
 system-deps:
 	@bash scripts/system-deps.sh
+
+# The tests also need Chromium and npm (for axe-core).
+test-system-deps:
+	@bash scripts/system-deps.sh --browser
+
+# Runs only when the lock file changes or node_modules is missing; npm ci installs exactly
+# the locked versions (and sets old file times, hence a stamp of our own).
+$(AXE): tests/browser/package-lock.json | test-system-deps
+	cd tests/browser && npm ci --no-audit --no-fund
+	@touch $@
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,4 +48,5 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	@touch $@ $(VENV)/.installed-app
 
 clean:
-	rm -rf $(VENV) instance dist build .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance dist build .pytest_cache .ruff_cache test-artifacts \
+		tests/browser/node_modules

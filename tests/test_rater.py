@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from feedback360.extensions import db
@@ -140,3 +142,13 @@ def test_every_unanswered_statement_is_marked_not_only_the_first(invited, client
     response = submit_form(client, f"{link}/form", {**answers, "action": "submit"})
     assert "3 statements still need an answer" in response.text
     assert response.text.count('class="statement field-error"') == 3
+
+
+def test_the_landing_page_gives_the_deadline_and_both_ways_to_answer(invited, client):
+    link = invited(closes_on=date(2099, 1, 31))["rater1@example.org"]
+    response = client.get(link)
+    page = page_text(response.text)
+    assert "Please answer by 31 January 2099." in page
+    assert "one value at a time, with a summary to check before you submit" in page
+    assert f'href="{link}/values/1"' in response.text
+    assert f'href="{link}/form"' in response.text

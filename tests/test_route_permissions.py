@@ -419,6 +419,17 @@ RULES: dict[str, Rule] = {
     ),
     "feedback.request_page": staff_request(),
     "feedback.self_assessment": staff_request(action="save"),
+    "feedback.self_value_page": Rule(
+        own={STAFF: lambda w: {"request_id": w.amy_request, "number": 1}},
+        others={
+            STAFF: [
+                lambda w: {"request_id": w.ben_request, "number": 1},
+                lambda w: {"request_id": MISSING, "number": 1},
+            ]
+        },
+        form={"action": "save"},
+    ),
+    "feedback.self_summary": staff_request(action="submit"),
     "feedback.nominate": staff_request(**NOMINEE),
     "feedback.nominate_suggested": staff_request(),
     "feedback.remove_nomination": Rule(
@@ -435,6 +446,13 @@ RULES: dict[str, Rule] = {
     # Raters: the personal link is the key, and it opens nothing else.
     "rater.start": rater_link(),
     "rater.form": rater_link(action="save"),
+    "rater.value_page": Rule(
+        own={RATER: lambda w: {"token": w.live_link, "number": 1}},
+        others={RATER: [lambda w: {"token": WRONG_TOKEN, "number": 1}]},
+        form={"action": "save"},
+        link_is_the_key=True,
+    ),
+    "rater.summary": rater_link(action="submit"),
     "rater.decline": rater_link(),
     "rater.thanks": Rule(own=for_roles(ROLES)),
     "rater.declined": Rule(own=for_roles(ROLES)),

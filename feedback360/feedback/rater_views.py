@@ -5,13 +5,18 @@ from __future__ import annotations
 from functools import partial
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from feedback360.extensions import db
-from feedback360.feedback import services
+from feedback360.feedback import services, value_pages
 from feedback360.feedback.answers import Answers
 from feedback360.feedback.models import DECLINED, SUBMITTED, Invitation
-from feedback360.feedback.rating_form import save_or_submit
+from feedback360.feedback.rating_form import (
+    first_unfinished,
+    progress_by_value,
+    save_or_submit,
+)
 
 bp = Blueprint("rater", __name__, url_prefix="/r")
 
@@ -44,6 +49,48 @@ def start(token: str) -> str | tuple[str, int]:
         minutes=framework.minutes_to_rate,
         statements=len(framework.statements),
         has_draft=bool(invitation.draft),
+        carry_on=first_unfinished(
+            progress_by_value(framework, Answers.from_draft(invitation.draft))
+        ),
+    )
+
+
+def _links(token: str) -> dict[str, object]:
+    """Where the value pages, the summary and the whole form live for this link."""
+    return {
+        "value_url": lambda number: url_for("rater.value_page", token=token, number=number),
+        "summary_url": url_for("rater.summary", token=token),
+        "all_url": url_for("rater.form", token=token),
+        "back_url": url_for("rater.start", token=token),
+        "decline_url": url_for("rater.decline", token=token),
+    }
+
+
+@bp.route("/<token>/values/<int:number>", methods=["GET", "POST"])
+def value_page(token: str, number: int) -> ResponseReturnValue:
+    invitation = _usable_invitation(token)
+    return value_pages.value_page(
+        invitation.request.cycle.framework,
+        number,
+        invitation.draft,
+        partial(services.save_rater_draft, invitation),
+        about_self=False,
+        subject=invitation.request.subject,
+        links=_links(token),
+    )
+
+
+@bp.route("/<token>/summary", methods=["GET", "POST"])
+def summary(token: str) -> ResponseReturnValue:
+    invitation = _usable_invitation(token)
+    return value_pages.summary_page(
+        invitation.request.cycle.framework,
+        invitation.draft,
+        partial(services.submit_rater_response, invitation),
+        lambda: redirect(url_for("rater.thanks")),
+        about_self=False,
+        subject=invitation.request.subject,
+        links=_links(token),
     )
 
 
@@ -73,8 +120,7 @@ def form(token: str) -> str | tuple[str, int] | WerkzeugResponse:
         subject=invitation.request.subject,
         done=False,
         saved=request.args.get("saved") == "1",
-        back_url=url_for("rater.start", token=token),
-        decline_url=url_for("rater.decline", token=token),
+        **_links(token),
     ), (400 if error else 200)
 
 

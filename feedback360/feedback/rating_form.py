@@ -6,10 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback.answers import Answers, answers_from_form
-from feedback360.frameworks.models import Framework
+from feedback360.frameworks.models import Framework, Statement, Value
 
 
 @dataclass(frozen=True)
@@ -35,3 +38,102 @@ def save_or_submit(
         db.session.rollback()
         return RatingPost(answers, False, error)
     return RatingPost(answers, submitting, None)
+
+
+# ---------------------------------------------------------------- one value per page
+
+
+@dataclass(frozen=True)
+class ValueProgress:
+    """How far the person has got with one value, for the progress list and the summary."""
+
+    number: int
+    value: Value
+    answered: int
+    not_seen: int
+    missing: list[Statement]
+    comment: str
+
+    @property
+    def total(self) -> int:
+        return len(self.value.statements)
+
+
+def value_at(framework: Framework, number: int) -> Value | None:
+    """The value shown on page `number` (counting from 1), or None past either end."""
+    if 1 <= number <= len(framework.values):
+        return framework.values[number - 1]
+    return None
+
+
+def with_page(framework: Framework, draft: Answers, value: Value, form: Any) -> Answers:
+    """The draft with what one value's page posted laid over it.
+
+    A radio button cannot be unchosen, so a rating missing from the post keeps its saved
+    answer (a stale tab or a partial post never wipes answers); the comment box is always
+    posted, so an emptied box does clear the comment.
+    """
+    posted = answers_from_form(form, framework)
+    own = {statement.id for statement in value.statements}
+    ratings = dict(draft.ratings)
+    ratings.update({sid: score for sid, score in posted.ratings.items() if sid in own})
+    comments = dict(draft.comments)
+    if f"c{value.id}" in form:
+        comments.pop(value.id, None)
+        if value.id in posted.comments:
+            comments[value.id] = posted.comments[value.id]
+    return Answers(ratings=ratings, comments=comments)
+
+
+def progress_by_value(framework: Framework, answers: Answers) -> list[ValueProgress]:
+    """Answered, "not seen" and missing statements of every value, in framework order."""
+    rows = []
+    for number, value in enumerate(framework.values, start=1):
+        given = [answers.ratings[s.id] for s in value.statements if s.id in answers.ratings]
+        rows.append(
+            ValueProgress(
+                number=number,
+                value=value,
+                answered=len(given),
+                not_seen=sum(1 for score in given if score is None),
+                missing=[s for s in value.statements if s.id not in answers.ratings],
+                comment=answers.comments.get(value.id, ""),
+            )
+        )
+    return rows
+
+
+def page_after(move: str, number: int, pages: int) -> int | None:
+    """Where a page's button leads: a value's number, or None for the summary."""
+    if move == "previous":
+        return max(number - 1, 1)
+    if move == "next":
+        return number + 1 if number < pages else None
+    if move.startswith("value-") and move[6:].isdigit():
+        return min(max(int(move[6:]), 1), pages)
+    if move == "summary":
+        return None
+    return number
+
+
+def save_page(save: Callable[[Answers], None], answers: Answers) -> DomainError | None:
+    """Save (or submit) answers with one commit, or roll back and hand back the refusal."""
+    try:
+        save(answers)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return error
+    return None
+
+
+def autosave_reply(error: DomainError | None) -> ResponseReturnValue:
+    """What the page's script hears back: nothing to show, or why the answers were refused."""
+    if error is None:
+        return "", 204
+    return jsonify(error=error.message, field=error.field), 400
+
+
+def first_unfinished(progress: list[ValueProgress]) -> int | None:
+    """The value to carry on from: the first with a statement still to answer, if any."""
+    return next((row.number for row in progress if row.missing), None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -12,11 +13,13 @@ from feedback360.actions import run_action
 from feedback360.cycles.models import OPEN, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
-from feedback360.feedback import approvals, progress, services
+from feedback360.feedback import approvals, progress, services, value_pages
 from feedback360.feedback.answers import Answers
 from feedback360.feedback.forms import NominationForm, SuggestionForm, group_label, show_error
 from feedback360.feedback.models import FeedbackRequest, Invitation
-from feedback360.feedback.rating_form import save_or_submit
+from feedback360.feedback.rating_form import (
+    save_or_submit,
+)
 from feedback360.feedback.suggestions import suggested_raters
 from feedback360.permissions import owns_request
 
@@ -120,8 +123,63 @@ def self_assessment(request_id: int) -> str | WerkzeugResponse:
         about_self=True,
         subject=feedback_request.subject,
         done=feedback_request.self_assessed,
-        back_url=url_for("feedback.request_page", request_id=request_id),
+        **_self_links(request_id),
     ), (400 if error else 200)
+
+
+def _self_links(request_id: int) -> dict[str, object]:
+    """Where the self-assessment's value pages, summary and whole form live."""
+    return {
+        "value_url": lambda number: url_for(
+            "feedback.self_value_page", request_id=request_id, number=number
+        ),
+        "summary_url": url_for("feedback.self_summary", request_id=request_id),
+        "all_url": url_for("feedback.self_assessment", request_id=request_id),
+        "back_url": url_for("feedback.request_page", request_id=request_id),
+    }
+
+
+def _self_to_answer(request_id: int) -> FeedbackRequest:
+    """The subject's own request, while the self-assessment is still to be submitted."""
+    feedback_request = _own_request(request_id)
+    if feedback_request.self_assessed:
+        abort(redirect(url_for("feedback.self_assessment", request_id=request_id)))
+    return feedback_request
+
+
+@bp.route("/requests/<int:request_id>/self/values/<int:number>", methods=["GET", "POST"])
+@login_required
+def self_value_page(request_id: int, number: int) -> ResponseReturnValue:
+    feedback_request = _self_to_answer(request_id)
+    return value_pages.value_page(
+        feedback_request.cycle.framework,
+        number,
+        feedback_request.self_draft,
+        partial(services.save_self_draft, feedback_request),
+        about_self=True,
+        subject=feedback_request.subject,
+        links=_self_links(request_id),
+    )
+
+
+@bp.route("/requests/<int:request_id>/self/summary", methods=["GET", "POST"])
+@login_required
+def self_summary(request_id: int) -> ResponseReturnValue:
+    feedback_request = _self_to_answer(request_id)
+
+    def done() -> ResponseReturnValue:
+        flash("Self-assessment submitted.")
+        return redirect(url_for("feedback.request_page", request_id=request_id))
+
+    return value_pages.summary_page(
+        feedback_request.cycle.framework,
+        feedback_request.self_draft,
+        partial(services.submit_self_assessment, feedback_request),
+        done,
+        about_self=True,
+        subject=feedback_request.subject,
+        links=_self_links(request_id),
+    )
 
 
 @bp.post("/requests/<int:request_id>/nominations")

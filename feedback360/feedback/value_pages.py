@@ -1,0 +1,93 @@
+"""The value-by-value pages and the summary, one flow for raters and for the self-assessment.
+
+The caller says whose answers these are (`draft`, `save` or `submit`), who they are about
+and where its pages live (`links`: value_url(n), summary_url, all_url, back_url, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+
+from feedback360.accounts.models import Person
+from feedback360.feedback.answers import Answers
+from feedback360.feedback.rating_form import (
+    autosave_reply,
+    page_after,
+    progress_by_value,
+    save_page,
+    value_at,
+    with_page,
+)
+from feedback360.frameworks.models import Framework
+
+
+def value_page(
+    framework: Framework,
+    number: int,
+    draft: dict[str, Any] | None,
+    save: Callable[[Answers], None],
+    *,
+    about_self: bool,
+    subject: Person,
+    links: dict[str, Any],
+) -> ResponseReturnValue:
+    """Show value `number`; a POST saves its answers, then moves as the button says."""
+    value = value_at(framework, number)
+    if value is None:
+        abort(404)
+    answers, error = Answers.from_draft(draft), None
+    if request.method == "POST":
+        answers = with_page(framework, answers, value, request.form)
+        error = save_page(save, answers)
+        if request.form.get("action") == "autosave":
+            return autosave_reply(error)
+        if error is None:
+            target = page_after(request.form.get("action", "save"), number, len(framework.values))
+            if target is None:
+                return redirect(links["summary_url"])
+            return redirect(f"{links['value_url'](target)}?saved=1")
+    return render_template(
+        "feedback/value_page.html",
+        framework=framework,
+        value=value,
+        number=number,
+        answers=answers,
+        progress=progress_by_value(framework, answers),
+        error=error,
+        about_self=about_self,
+        subject=subject,
+        saved=request.args.get("saved") == "1",
+        check=request.args.get("check") == "1",
+        **links,
+    ), (400 if error else 200)
+
+
+def summary_page(
+    framework: Framework,
+    draft: dict[str, Any] | None,
+    submit: Callable[[Answers], None],
+    done: Callable[[], ResponseReturnValue],
+    *,
+    about_self: bool,
+    subject: Person,
+    links: dict[str, Any],
+) -> ResponseReturnValue:
+    """Every value's answers at a glance; the submit button sends them all."""
+    answers, error = Answers.from_draft(draft), None
+    if request.method == "POST" and request.form.get("action") == "submit":
+        error = save_page(submit, answers)
+        if error is None:
+            return done()
+    return render_template(
+        "feedback/rating_summary.html",
+        framework=framework,
+        progress=progress_by_value(framework, answers),
+        error=error,
+        about_self=about_self,
+        subject=subject,
+        **links,
+    ), (400 if error else 200)

@@ -1,0 +1,94 @@
+// Autosave for the value-by-value rating pages: every change is posted to the page's own
+// address with action=autosave; the buttons still save without this script.
+(function () {
+  "use strict";
+
+  var RETRY_MS = [2000, 5000, 10000, 20000];
+  var TYPING_PAUSE_MS = 800;
+
+  function start(form) {
+    var status = form.querySelector("[data-autosave-status]");
+    var pending = false; // a change not yet stored
+    var sending = false;
+    var failures = 0;
+    var typingTimer = null;
+    var retryTimer = null;
+
+    function say(text, problem) {
+      if (!status) return;
+      status.textContent = text;
+      status.classList.toggle("problem", Boolean(problem));
+    }
+
+    function send() {
+      if (sending) {
+        pending = true; // sent again as soon as the current save answers
+        return;
+      }
+      clearTimeout(retryTimer);
+      pending = false;
+      sending = true;
+      var data = new FormData(form);
+      data.set("action", "autosave");
+      // getAttribute: form.action would be the buttons named "action", not the address.
+      fetch(form.getAttribute("action") || window.location.href, {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch" },
+      })
+        .then(function (response) {
+          sending = false;
+          if (response.ok) {
+            failures = 0;
+            if (pending) return send();
+            var now = new Date();
+            var minutes = String(now.getMinutes()).padStart(2, "0");
+            say("Saved at " + now.getHours() + ":" + minutes + ".");
+            return;
+          }
+          // The server refused the answers (too long a comment, a closed cycle): say why.
+          return response
+            .json()
+            .catch(function () { return {}; })
+            .then(function (body) {
+              say("Not saved: " + (body.error || "please use the buttons below to save."), true);
+            });
+        })
+        .catch(function () {
+          // No connection: keep what is on the page and try again, waiting a little longer each time.
+          sending = false;
+          pending = true;
+          var wait = RETRY_MS[Math.min(failures, RETRY_MS.length - 1)];
+          failures += 1;
+          say("Connection lost: your answers are kept on this page and will be saved when it is back. Trying again…", true);
+          retryTimer = setTimeout(send, wait);
+        });
+    }
+
+    form.addEventListener("change", function () {
+      clearTimeout(typingTimer);
+      send();
+    });
+    form.addEventListener("input", function (event) {
+      if (event.target.tagName !== "TEXTAREA") return;
+      pending = true;
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(send, TYPING_PAUSE_MS);
+    });
+    window.addEventListener("online", function () { if (pending) send(); });
+    // Leaving with unsaved words: the browser asks before the page closes.
+    window.addEventListener("beforeunload", function (event) {
+      if ((pending || sending) && !form.dataset.submitting) {
+        event.preventDefault();
+        event.returnValue = "";
+      }
+    });
+    form.addEventListener("submit", function () { form.dataset.submitting = "1"; });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var forms = document.querySelectorAll("form[data-autosave]");
+    for (var i = 0; i < forms.length; i += 1) start(forms[i]);
+  });
+})();
