@@ -66,8 +66,22 @@
         });
     }
 
+    // The counts on the page were right when it loaded; keep them right as answers change.
+    function recount() {
+      var chosen = {};
+      var checked = form.querySelectorAll("input[type=radio]:checked");
+      for (var i = 0; i < checked.length; i += 1) chosen[checked[i].name] = true;
+      var onPage = Object.keys(chosen).length;
+      var page = document.querySelector("[data-count-page]");
+      var all = document.querySelector("[data-count-all]");
+      var elsewhere = document.querySelector("[data-elsewhere]");
+      if (page) page.textContent = String(onPage);
+      if (all && elsewhere) all.textContent = String(Number(elsewhere.dataset.elsewhere) + onPage);
+    }
+
     form.addEventListener("change", function () {
       clearTimeout(typingTimer);
+      recount();
       send();
     });
     form.addEventListener("input", function (event) {

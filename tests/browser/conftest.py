@@ -102,6 +102,10 @@ def new_page(chromium, live_app: Flask) -> Iterator[Callable[..., object]]:
             accept_downloads=True,
         )
         context.set_default_timeout(15_000)
+        # Assertions wait as long as actions do: a loaded CI machine can take seconds per page.
+        from playwright.sync_api import expect
+
+        expect.set_options(timeout=15_000)
         contexts.append(context)
         return context.new_page()
 

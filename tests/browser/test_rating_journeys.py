@@ -158,6 +158,9 @@ def answer_by_mouse_and_leave(live_app, new_page, visits, email: str, width: int
             statements.nth(n).get_by_role("radio", name="4 Often", exact=True).check()
         assert saved.value.ok
     expect(rater.locator(AUTOSAVE)).to_contain_text("Saved at")
+    # The counts follow the answers as they are chosen, not only when the page loads.
+    expect(rater.locator(".progress-count")).to_contain_text("3 of ")
+    expect(rater.locator("[data-count-page]")).to_have_text("3")
     visits.check(rater, f"{tag}-value-1-part")
     rater.context.close()
 
