@@ -145,7 +145,6 @@ def _response_rows(answers: Answers, request_ids: np.ndarray) -> list[tuple]:
 def write_sqlite(answers: Answers, framework: Framework, request_ids: np.ndarray) -> None:
     """executemany in large batches on the driver connection: no ORM object per row."""
     connection = db.session.connection()
-    connection.exec_driver_sql("PRAGMA synchronous = OFF")
     connection.exec_driver_sql(
         'INSERT INTO response (id, request_id, "group", submitted_on) VALUES (?, ?, ?, ?)',
         [(*row, SUBMITTED_ON.isoformat()) for row in _response_rows(answers, request_ids)],

@@ -12,9 +12,10 @@ from feedback360.paths import resource_dir
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults → TOML config file → FEEDBACK360_* environment → test_config."""
-    from feedback360 import cli, models, web  # noqa: F401  (models registers every table)
+    from feedback360 import cli, models, sqlite, web  # noqa: F401  (models registers tables)
     from feedback360.config import load_config
     from feedback360.extensions import csrf, db, login_manager, migrate
+    from feedback360.tasks import celery_init_app
 
     app = Flask(
         __name__,
@@ -24,9 +25,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     load_config(app, test_config)
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            sqlite.configure(engine)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     web.init_app(app)
     cli.init_app(app)
+    celery_init_app(app)
     return app

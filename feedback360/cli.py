@@ -16,6 +16,7 @@ from feedback360.extensions import db
 
 def init_app(app: Flask) -> None:
     from feedback360.accounts.cli import people
+    from feedback360.backup import backup, restore_command
     from feedback360.cycles.cli import cycle, reminders
     from feedback360.demo import demo
     from feedback360.frameworks.cli import framework
@@ -25,6 +26,8 @@ def init_app(app: Flask) -> None:
 
     for command in (people, framework, cycle, reminders, reports, demo, mail, retention):
         app.cli.add_command(command)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore_command)
 
 
 def domain_command(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -28,6 +28,26 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_TIMEOUT": 10,
     # Uploads (a staff list) larger than this are refused with a 413 page before reading.
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # A signed-in session ends after this long without a request, and this long after sign-in.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 12,
+    # Rate limits (see feedback360/ratelimits.py). In-memory counts are per worker process:
+    # with several workers, point this at Redis, e.g. "redis://127.0.0.1:6379/0".
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_KEY_PREFIX": "feedback360",
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # Redis down: count per worker meanwhile
+    "RATELIMIT_SIGN_IN_PER_ACCOUNT": "10 per minute; 50 per hour",  # failed sign-ins
+    "RATELIMIT_SIGN_IN_PER_ADDRESS": "30 per minute; 300 per hour",  # failed sign-ins
+    "RATELIMIT_UNKNOWN_LINKS_PER_ADDRESS": "20 per minute; 100 per hour",
+    "RATELIMIT_PER_LINK": "300 per minute; 3000 per hour",
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none).
+    "TRUSTED_PROXIES": 0,
+    # Report builds and mail run on Celery workers when a broker is set (redis://host:6379/0);
+    # empty: in a local process pool and in the web process, as with nothing else installed.
+    "CELERY_BROKER_URL": "",
+    "CELERY_RESULT_BACKEND": "",  # the broker when empty
+    "CELERY_QUEUE": "feedback360",  # several deployments may share one Redis
 }
 KNOWN_KEYS = set(DEFAULTS) | {"TESTING", "DEBUG", "WTF_CSRF_ENABLED", "SERVER_NAME"}
 
@@ -66,6 +86,9 @@ def _fill_instance_defaults(app: Flask) -> None:
         app.config["SECRET_KEY"] = _instance_secret(instance)
     if app.config["MAIL_BACKEND"] not in ("outbox", "smtp"):
         raise ConfigError("MAIL_BACKEND must be 'outbox' or 'smtp'")
+    for key in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"):
+        if not isinstance(app.config[key], int | float) or app.config[key] <= 0:
+            raise ConfigError(f"{key} must be a number above 0")
 
 
 def _instance_secret(instance: Path) -> str:

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template
+from typing import Any
+
+from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
+from feedback360 import ratelimits, security
 from feedback360.accounts.models import Person
 from feedback360.extensions import db, login_manager
 
 
+class RowId(IntegerConverter):
+    """An id in an address: a number larger than any row's id (the databases' 32-bit
+    integers) is simply not found, instead of failing in the database driver."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    from feedback360 import input_checks
     from feedback360.accounts.views import bp as accounts
     from feedback360.admin import bp as admin
     from feedback360.coaching.views import bp as coaching
@@ -19,8 +33,10 @@ def init_app(app: Flask) -> None:
     from feedback360.feedback.views import bp as feedback
     from feedback360.reports.views import bp as reports
 
+    app.url_map.converters["int"] = RowId
     for blueprint in (accounts, admin, approvals, coaching, feedback, rater, reports):
         app.register_blueprint(blueprint)
+    input_checks.init_app(app)
 
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = "Please sign in to see that page."
@@ -48,10 +64,6 @@ def init_app(app: Flask) -> None:
             "error.html", title=error.name, message=error.description, code=code
         ), code
 
-    @app.after_request
-    def no_store_on_pages(response: Response) -> Response:
-        # Forms and reports hold personal data: keep them out of shared caches.
-        if response.mimetype in ("text/html", "application/pdf"):
-            response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+    # Headers (no-store on every page, CSP), session time-outs, and limits on guessing.
+    security.init_app(app)
+    ratelimits.init_app(app)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -14,8 +16,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import URL, Engine, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
+from werkzeug.serving import make_server
 
 from feedback360 import create_app
 from feedback360.accounts.models import Person
@@ -25,6 +28,7 @@ from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
 from feedback360.frameworks.models import Framework
 from feedback360.frameworks.services import bundled_framework, load_framework, read_framework_file
+from feedback360.sqlite import looking_between_requests, whole_transactions
 
 PASSWORD = "correct horse battery"
 # A server where each test may create a database of its own; CI sets REQUIRE so that an
@@ -33,11 +37,47 @@ POSTGRES_URL = os.environ.get(
     "FEEDBACK360_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_POSTGRES = os.environ.get("FEEDBACK360_REQUIRE_POSTGRES") == "1"
+# The database every test runs on unless it asks for one: `make test` runs the suite once
+# on each.
+SUITE_DATABASE = os.environ.get("FEEDBACK360_TEST_DATABASE", "sqlite")
+if SUITE_DATABASE not in ("sqlite", "postgresql"):
+    raise ValueError("FEEDBACK360_TEST_DATABASE must be 'sqlite' or 'postgresql'")
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+def _suite_database_name() -> str:
+    if SUITE_DATABASE == "postgresql":
+        return f"PostgreSQL at {make_url(POSTGRES_URL).render_as_string()}"
+    return "SQLite"
+
+
+def pytest_report_header() -> str:
+    return f"feedback360: the suite runs on {_suite_database_name()}"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A PostgreSQL run without a server stops at once, failing only where it is required."""
+    if SUITE_DATABASE != "postgresql":
+        return
+    admin = create_engine(make_url(POSTGRES_URL))
+    try:
+        with admin.connect():
+            pass
+    except OperationalError as error:
+        where = make_url(POSTGRES_URL).render_as_string()
+        reason = f"PostgreSQL is not reachable at {where} ({error.orig})"
+        if REQUIRE_POSTGRES:
+            pytest.exit(f"{reason}: the PostgreSQL run is required here.", returncode=1)
+        pytest.exit(f"{reason}: the suite ran on SQLite only.", returncode=0)
+    finally:
+        admin.dispose()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    terminalreporter.write_line(f"feedback360: this run was on {_suite_database_name()}")
+
+
+def _postgres_admin() -> Engine:
+    """A connection to the test server for creating databases; skips or fails if it is down."""
     server = make_url(POSTGRES_URL)
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     try:
@@ -49,15 +89,50 @@ def postgres_database() -> Iterator[str]:
         if REQUIRE_POSTGRES:
             pytest.fail(message)
         pytest.skip(message)
-    name = f"feedback360_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
+    return admin
+
+
+_tables_template: list[str] = []  # the database each test copies its empty tables from
+
+
+def _template_with_tables(admin: Engine) -> str:
+    """Made once per run: copying a database is quicker than creating every table again."""
+    if not _tables_template:
+        name = f"feedback360_template_{uuid.uuid4().hex[:12]}"
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        engine = create_engine(admin.url.set(database=name))
+        db.metadata.create_all(engine)
+        engine.dispose()
+        _tables_template.append(name)
+        atexit.register(_drop_database, admin.url, name)
+    return _tables_template[0]
+
+
+def _drop_database(server: URL, name: str) -> None:
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@contextmanager
+def postgres_database(*, tables: bool = False, copy_of: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database for one test, dropped after: empty, with the app's tables,
+    or a copy of the database at `copy_of` (which must have no connections open)."""
+    admin = _postgres_admin()
+    name = f"feedback360_test_{uuid.uuid4().hex[:12]}"
+    if copy_of:
+        template = f' TEMPLATE "{make_url(copy_of).database}"'
+    else:
+        template = f' TEMPLATE "{_template_with_tables(admin)}"' if tables else ""
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"{template}'))
+    admin.dispose()
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        _drop_database(admin.url, name)
 
 
 class BrowserLikeClient(FlaskClient):
@@ -68,34 +143,68 @@ class BrowserLikeClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        with self.application.app_context():
+        with self.application.app_context(), whole_transactions():
             return super().open(*args, **kwargs)
 
 
 @contextmanager
 def running_app(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, tables: bool = True, **overrides: object
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    tables: bool = True,
+    database: str | None = None,
+    **overrides: object,
 ) -> Iterator[Flask]:
-    """An app on its own SQLite database in tmp_path, with its context pushed."""
+    """An app on a database of its own (the suite's, unless `database` says), context pushed.
+
+    SQLite is a file in tmp_path; PostgreSQL a new database on the test server.
+    """
     monkeypatch.setenv("FEEDBACK360_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.delenv("FEEDBACK360_CONFIG", raising=False)
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite'}",
-            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
-            "BASE_URL": "http://localhost",
-            **overrides,
-        }
-    )
-    app.test_client_class = BrowserLikeClient
-    with app.app_context():
-        if tables:
-            db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    with ExitStack() as stack:
+        if "SQLALCHEMY_DATABASE_URI" in overrides:
+            url = str(overrides.pop("SQLALCHEMY_DATABASE_URI"))
+        elif (database or SUITE_DATABASE) == "postgresql":
+            url = stack.enter_context(postgres_database(tables=tables))
+        else:
+            url = f"sqlite:///{tmp_path / 'test.sqlite'}"
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "SQLALCHEMY_DATABASE_URI": url,
+                "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+                "BASE_URL": "http://localhost",
+                **overrides,
+            }
+        )
+        app.test_client_class = BrowserLikeClient
+        with app.app_context(), looking_between_requests():
+            if tables:
+                db.create_all()
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """The app served on a free loopback port by a threaded server, as a browser meets it.
+
+    Each request runs in the server's own thread and app context; the test keeps its own.
+    """
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = base
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
 
 
 DATABASES = ["sqlite", "postgresql"]
@@ -104,14 +213,7 @@ DATABASES = ["sqlite", "postgresql"]
 @contextmanager
 def app_on(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     """An app on SQLite (the embedded default) or on a fresh PostgreSQL database."""
-    if database == "sqlite":
-        with running_app(tmp_path, monkeypatch) as app:
-            yield app
-        return
-    with (
-        postgres_database() as url,
-        running_app(tmp_path, monkeypatch, SQLALCHEMY_DATABASE_URI=url) as app,
-    ):
+    with running_app(tmp_path, monkeypatch, database=database) as app:
         yield app
 
 

@@ -30,7 +30,7 @@ from feedback360.mailing.services import (
     retry_failed,
 )
 from feedback360.timeutil import utcnow
-from tests.conftest import DATABASES, postgres_database, running_app
+from tests.conftest import DATABASES, running_app
 from tests.test_mail import RATERS, Collector, free_port, invite_five_peers, links_in
 
 StartServer = Callable[..., Controller]
@@ -51,14 +51,7 @@ def mail_port() -> int:
 @pytest.fixture(params=DATABASES)
 def app(request, tmp_path, monkeypatch, mail_port) -> Iterator[Flask]:
     smtp = {"MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": mail_port}
-    if request.param == "sqlite":
-        with running_app(tmp_path, monkeypatch, **smtp) as app:
-            yield app
-        return
-    with (
-        postgres_database() as url,
-        running_app(tmp_path, monkeypatch, SQLALCHEMY_DATABASE_URI=url, **smtp) as app,
-    ):
+    with running_app(tmp_path, monkeypatch, database=request.param, **smtp) as app:
         yield app
 
 

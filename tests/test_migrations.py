@@ -11,20 +11,13 @@ from flask import Flask
 from sqlalchemy import inspect
 
 from feedback360.extensions import db
-from tests.conftest import postgres_database, running_app
+from tests.conftest import running_app
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_app(request, tmp_path, monkeypatch) -> Iterator[Flask]:
     """An app on a database with no tables at all, as a new installation starts."""
-    if request.param == "sqlite":
-        with running_app(tmp_path, monkeypatch, tables=False) as app:
-            yield app
-        return
-    with (
-        postgres_database() as url,
-        running_app(tmp_path, monkeypatch, tables=False, SQLALCHEMY_DATABASE_URI=url) as app,
-    ):
+    with running_app(tmp_path, monkeypatch, tables=False, database=request.param) as app:
         yield app
 
 

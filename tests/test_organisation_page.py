@@ -20,6 +20,7 @@ from feedback360.extensions import db
 from feedback360.feedback import services as feedback
 from feedback360.feedback.answers import Answers
 from feedback360.frameworks.models import Framework
+from feedback360.paths import PACKAGE_DIR
 from feedback360.reports.inputs import GROUP_CODE, CycleArrays, CycleSettings
 from feedback360.reports.linked_views import linked_summaries
 from feedback360.reports.organisation import ALL
@@ -166,9 +167,10 @@ def test_the_other_view_cannot_be_used_to_work_out_a_small_unit(admin, closed_cy
 
 def test_the_heat_map_prints_every_number_on_readable_shades_with_a_key(admin, closed_cycle):
     html = admin.get(f"/admin/cycles/{closed_cycle.id}/organisation?by=staff_type").text
-    cells = re.findall(
-        r'<td style="background:(#[0-9a-f]{6});color:#1b1b1b"><strong>([\d.]+)<', html
-    )
+    cells = [
+        (HEAT_SHADES[int(level) - 1], score)
+        for level, score in re.findall(r'<td class="heat heat-(\d)"><strong>([\d.]+)<', html)
+    ]
     assert cells, "the heat map has no shaded cells"
     # "We will" statements, others: officers 39 / 12 (nine 4s, three 1s), staff 3, all 66 / 21.
     assert {score for _, score in cells} >= {"3.25", "3.00", "3.14"}
@@ -196,6 +198,14 @@ def contrast(foreground: str, background: str) -> float:
 @pytest.mark.parametrize("shade", HEAT_SHADES)
 def test_every_shade_keeps_the_number_readable(shade):
     assert contrast(HEAT_TEXT, shade) >= 4.5
+
+
+def test_the_stylesheet_shades_are_the_heat_map_shades():
+    # The page names its shades by class (the CSP refuses style attributes).
+    css = (PACKAGE_DIR / "static" / "style.css").read_text()
+    for level, shade in enumerate(HEAT_SHADES, 1):
+        assert f".heat-{level} {{ background: {shade}; }}" in css
+    assert f".heat {{ color: {HEAT_TEXT}; }}" in css
 
 
 def test_csv_cells_cannot_run_as_spreadsheet_formulas(admin, framework):

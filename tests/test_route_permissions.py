@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
+from sqlalchemy import make_url
 from werkzeug.test import TestResponse
 
 from feedback360.accounts.activation import issue_password_token
@@ -36,7 +38,14 @@ from feedback360.frameworks.services import bundled_framework, load_framework, r
 from feedback360.reports.building import build_cycle_reports
 from feedback360.reports.services import release_reports
 from feedback360.timeutil import today
-from tests.conftest import PASSWORD, csrf_token, running_app, sign_in
+from tests.conftest import (
+    PASSWORD,
+    SUITE_DATABASE,
+    csrf_token,
+    postgres_database,
+    running_app,
+    sign_in,
+)
 
 ANONYMOUS, RATER = "anonymous", "rater"
 STAFF, MANAGER, ADMIN = "staff member", "line manager", "administrator"
@@ -192,21 +201,37 @@ def build_world() -> World:
 
 
 @pytest.fixture(scope="module")
-def world_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
+def world_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
+    """The world, built once per module on the suite's database: its address."""
     folder = tmp_path_factory.mktemp("permissions_world")
-    with pytest.MonkeyPatch.context() as monkeypatch, running_app(folder, monkeypatch):
-        world = build_world()
-    return folder / "test.sqlite", world
+    with ExitStack() as stack:
+        if SUITE_DATABASE == "postgresql":
+            url = stack.enter_context(postgres_database(tables=True))
+        else:
+            url = f"sqlite:///{folder / 'world.sqlite'}"
+        with (
+            pytest.MonkeyPatch.context() as monkeypatch,
+            running_app(folder, monkeypatch, SQLALCHEMY_DATABASE_URI=url),
+        ):
+            world = build_world()
+        yield url, world
 
 
 @pytest.fixture
 def world(
-    world_database: tuple[Path, World], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    world_database: tuple[str, World], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Flask, World]]:
     """An app on a fresh copy of the world's database."""
-    database, built = world_database
-    shutil.copyfile(database, tmp_path / "test.sqlite")
-    with running_app(tmp_path, monkeypatch, tables=False) as app:
+    url, built = world_database
+    with ExitStack() as stack:
+        if SUITE_DATABASE == "postgresql":
+            copy = stack.enter_context(postgres_database(copy_of=url))
+        else:
+            shutil.copyfile(make_url(url).database, tmp_path / "world.sqlite")
+            copy = f"sqlite:///{tmp_path / 'world.sqlite'}"
+        app = stack.enter_context(
+            running_app(tmp_path, monkeypatch, tables=False, SQLALCHEMY_DATABASE_URI=copy)
+        )
         yield app, built
 
 
@@ -632,3 +657,39 @@ def test_a_rater_link_opens_no_signed_in_page(world) -> None:
         "/admin/",
     ):
         assert sent_to_sign_in(rater.call("GET", url, {})), url
+
+
+# ---------------------------------------------------------------- CSRF, and GET never acts
+
+
+def changed_tables(before: dict[str, list[tuple[Any, ...]]]) -> set[str]:
+    after = database_rows()
+    return {name for name in after if after[name] != before.get(name)}
+
+
+# What merely looking may record: the audit trail of who read or exported what, and that
+# a rater opened their link (so the subject's progress page can say "opened").
+AUDIT_TRAIL = {"audit_entry"}
+LOOKING_RECORDS = {"rater.start": {"invitation"}}
+
+
+def test_no_state_changes_without_a_csrf_token_and_none_by_get(world) -> None:
+    app, w = world
+    browsers = {role: browser_for(app, w, role) for role in ROLES}
+    for endpoint, rule in sorted(RULES.items()):
+        methods = methods_of(app, endpoint)
+        for role, args in list(rule.own.items())[:1]:
+            with app.test_request_context():
+                url = url_for(endpoint, **args(w))
+            client = browsers[role].client
+            before = database_rows()
+            if "POST" in methods:
+                response = client.post(url, data=rule.form)  # no csrf_token
+                assert response.status_code == 400, f"{role}: POST {url} without a CSRF token"
+                assert not changed_tables(before), f"POST {url} without a token changed data"
+            if "GET" in methods and not rule.ends_session:
+                client.get(url)
+                changed = (
+                    changed_tables(before) - AUDIT_TRAIL - LOOKING_RECORDS.get(endpoint, set())
+                )
+                assert not changed, f"GET {url} changed {sorted(changed)}"

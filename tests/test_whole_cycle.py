@@ -26,7 +26,6 @@ from tests.conftest import (
     DATABASES,
     csrf_token,
     page_text,
-    postgres_database,
     running_app,
     sign_in,
     submit_form,
@@ -157,14 +156,7 @@ def mailbox(smtp_server: Controller) -> Mailbox:
 @pytest.fixture(params=DATABASES)
 def app(request, tmp_path, monkeypatch, smtp_server) -> Iterator[Flask]:
     smtp = {"MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_server.port}
-    if request.param == "sqlite":
-        with running_app(tmp_path, monkeypatch, **smtp) as app:
-            yield app
-        return
-    with (
-        postgres_database() as url,
-        running_app(tmp_path, monkeypatch, SQLALCHEMY_DATABASE_URI=url, **smtp) as app,
-    ):
+    with running_app(tmp_path, monkeypatch, database=request.param, **smtp) as app:
         yield app
 
 

@@ -12,7 +12,14 @@ from feedback360.audit.services import record
 from feedback360.coaching.models import Debrief
 from feedback360.errors import DomainError
 from feedback360.extensions import db
-from feedback360.feedback.models import Comment, FeedbackRequest, Invitation, Rating, Response
+from feedback360.feedback.models import (
+    Comment,
+    FeedbackRequest,
+    Invitation,
+    Rating,
+    Response,
+    SubmissionReceipt,
+)
 from feedback360.mailing.models import QueuedMail
 from feedback360.reports.models import Report
 from feedback360.timeutil import utcnow
@@ -112,6 +119,7 @@ def _delete_own_feedback(person: Person) -> None:
         delete(Rating).where(Rating.response_id.in_(responses)),
         delete(Comment).where(Comment.response_id.in_(responses)),
         delete(Response).where(Response.request_id.in_(mine)),
+        delete(SubmissionReceipt).where(SubmissionReceipt.invitation_id.in_(invitations)),
         delete(Invitation).where(Invitation.request_id.in_(mine)),
         delete(FeedbackRequest).where(FeedbackRequest.subject_id == person.id),
     ]

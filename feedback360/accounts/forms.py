@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from feedback360.forms import Form
 
-class SignInForm(FlaskForm):
+
+class SignInForm(Form):
     email = EmailField(
         "Email address",
         validators=[DataRequired(message="Enter your email address."), Length(max=254)],
@@ -17,7 +18,7 @@ class SignInForm(FlaskForm):
     )
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField(
         "New password",
         validators=[

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from feedback360.forms import Form
 
-class ImportForm(FlaskForm):
+
+class ImportForm(Form):
     file = FileField(
         "Staff list (CSV file)", validators=[FileRequired(message="Choose a CSV file to upload.")]
     )
@@ -17,23 +18,23 @@ class ImportForm(FlaskForm):
     )
 
 
-class CoachForm(FlaskForm):
+class CoachForm(Form):
     coach = SelectField("Coach", choices=[], validate_choice=True)
 
     def set_coaches(self, coaches: list[tuple[int, str]]) -> None:
         self.coach.choices = [("", "No coach")] + [(str(i), name) for i, name in coaches]
 
 
-class RolesForm(FlaskForm):
+class RolesForm(Form):
     admin = BooleanField("Administrator")
     coach = BooleanField("Leadership coach")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that changes something: it only needs the CSRF token."""
 
 
-class EraseForm(FlaskForm):
+class EraseForm(Form):
     confirm_email = StringField(
         "Type the person’s email address to confirm",
         validators=[

@@ -10,6 +10,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
@@ -49,7 +50,12 @@ def _local_target(target: str | None) -> str:
 @bp.post("/sign-out")
 @login_required
 def sign_out() -> WerkzeugResponse:
+    # The session lives in a signed cookie: a copy of it would outlive the sign-out, unless
+    # every session of the person ends (as deactivation does).
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
+    session.clear()
     flash("You have signed out.", "info")
     return redirect(url_for("accounts.sign_in"))
 

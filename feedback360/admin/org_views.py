@@ -14,6 +14,7 @@ from feedback360.reports.cycle_summary import VIEWS, CycleSummary, cycle_summary
 from feedback360.reports.organisation import summary_csv
 from feedback360.reports.services import slug
 from feedback360.retention import deletion_date
+from feedback360.sqlite import writes
 
 SHOW = {"heatmap": "Heat map", "table": "Table with counts"}
 HEAT_TEXT = "#1b1b1b"
@@ -98,6 +99,7 @@ def organisation(cycle_id: int) -> str:
 
 
 @bp.get("/cycles/<int:cycle_id>/organisation.csv")
+@writes
 @admin_required
 def organisation_csv(cycle_id: int) -> Response:
     cycle = db.get_or_404(Cycle, cycle_id)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, TextAreaField
 from wtforms.validators import DataRequired, Length, StopValidation
 
 from feedback360.coaching.services import MAX_NOTE
+from feedback360.forms import Form
 
 
 class DayField(DateField):
@@ -26,7 +26,7 @@ class DayField(DateField):
             raise StopValidation()
 
 
-class DebriefForm(FlaskForm):
+class DebriefForm(Form):
     held_on = DayField(
         "Date of the debrief",
         format=["%Y-%m-%d", "%d/%m/%Y"],

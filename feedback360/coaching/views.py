@@ -16,6 +16,7 @@ from feedback360.permissions import coach_required, coaches
 from feedback360.reports.models import Report
 from feedback360.reports.services import report_for
 from feedback360.reports.views import pdf_attachment
+from feedback360.sqlite import writes
 from feedback360.timeutil import today
 
 bp = Blueprint("coaching", __name__, url_prefix="/coach")
@@ -54,6 +55,7 @@ def index() -> str:
 
 
 @bp.get("/reports/<int:request_id>/")
+@writes
 @coach_required
 def show(request_id: int) -> Response | tuple[str, int]:
     feedback_request = _coachees_request(request_id)
@@ -66,6 +68,7 @@ def show(request_id: int) -> Response | tuple[str, int]:
 
 
 @bp.get("/reports/<int:request_id>/report.pdf")
+@writes
 @coach_required
 def download(request_id: int) -> Response | tuple[str, int]:
     feedback_request = _coachees_request(request_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,6 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from feedback360.cycles.models import COACH_FIRST, RATER_GROUPS, TOGETHER, Cycle
 from feedback360.cycles.services import CycleSettings
+from feedback360.forms import Form
 from feedback360.frameworks.models import Framework
 from feedback360.reports.results import LABELS
 
@@ -61,7 +61,7 @@ def _number(label: str, most: int = 10_000) -> WholeNumberField:
     )
 
 
-class CycleForm(FlaskForm):
+class CycleForm(Form):
     name = StringField(
         "Name",
         validators=[InputRequired(message="Give the cycle a name."), Length(max=200)],
@@ -133,5 +133,5 @@ class CycleForm(FlaskForm):
         )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that changes state: only its CSRF token is posted."""

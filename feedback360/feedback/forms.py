@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from feedback360.accounts.models import Person
 from feedback360.errors import DomainError
 from feedback360.feedback.suggestions import Suggestion
+from feedback360.forms import Form
 from feedback360.reports.results import LABELS, RATER_GROUPS
 
 # Singular labels: each nomination is one person.
@@ -32,13 +32,13 @@ def group_choices(groups: Iterable[str], *, placeholder: bool = True) -> list[Se
 GROUP_CHOICES = group_choices(RATER_GROUPS)
 
 
-def show_error(form: FlaskForm, error: DomainError) -> None:
+def show_error(form: Form, error: DomainError) -> None:
     """Put a service's refusal next to its field, or at the top of the form."""
     field = form._fields.get(error.field or "")
     (field.errors if field else form.form_errors).append(error.message)
 
 
-class NominationForm(FlaskForm):
+class NominationForm(Form):
     name = StringField(
         "Name", validators=[DataRequired(message="Enter the rater’s name."), Length(max=200)]
     )
@@ -71,7 +71,7 @@ class NominationForm(FlaskForm):
         return form
 
 
-class SuggestionForm(FlaskForm):
+class SuggestionForm(Form):
     """One tick box and one group per suggested colleague; built for each page by `build`."""
 
     suggestions: Sequence[Suggestion] = ()

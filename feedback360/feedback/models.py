@@ -6,7 +6,16 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback360.accounts.models import Person
@@ -100,10 +109,29 @@ class Invitation(db.Model):
         self.draft = None
 
 
+class SubmissionReceipt(db.Model):
+    """That an invitation was answered, and nothing else: its primary key makes a second
+    submission of the same link fail in the database, however two requests interleave."""
+
+    __tablename__ = "submission_receipt"
+
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), primary_key=True)
+
+
 class Response(db.Model):
     """Stored against the request and group only, with a random id and the date (rule 6)."""
 
     __tablename__ = "response"
+    # At most one self-assessment per request, enforced by the database.
+    __table_args__ = (
+        Index(
+            "uq_response_self",
+            "request_id",
+            unique=True,
+            sqlite_where=text("\"group\" = 'self'"),
+            postgresql_where=text("\"group\" = 'self'"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
     request_id: Mapped[int] = mapped_column(ForeignKey("feedback_request.id"), index=True)

@@ -17,13 +17,14 @@ from feedback360.feedback.rating_form import (
     progress_by_value,
     save_or_submit,
 )
+from feedback360.sqlite import writes
 
 bp = Blueprint("rater", __name__, url_prefix="/r")
 
 
 def _usable_invitation(token: str) -> Invitation:
     """The invitation behind a link; a link that cannot be used ends in a clear page."""
-    invitation = services.invitation_for_token(token)
+    invitation = services.invitation_for_token(token, for_update=request.method == "POST")
     if invitation is None:
         reason, status = "unknown", 404
     elif invitation.status in (SUBMITTED, DECLINED):
@@ -37,6 +38,7 @@ def _usable_invitation(token: str) -> Invitation:
 
 
 @bp.get("/<token>")
+@writes
 def start(token: str) -> str | tuple[str, int]:
     invitation = _usable_invitation(token)
     framework = invitation.request.cycle.framework

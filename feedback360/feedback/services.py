@@ -9,6 +9,8 @@ import secrets
 
 from flask import current_app
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from feedback360.accounts.models import Person
 from feedback360.cycles.models import Cycle
@@ -26,10 +28,14 @@ from feedback360.feedback.models import (
     Invitation,
     Rating,
     Response,
+    SubmissionReceipt,
 )
 from feedback360.frameworks.models import Framework
 from feedback360.reports.results import LINE_MANAGER, RATER_GROUPS, SELF
 from feedback360.timeutil import today
+
+ALREADY_SENT = "This feedback has already been sent or declined."
+SELF_ALREADY_SENT = "Your self-assessment has already been submitted."
 
 # FeedbackRequest.approval where the cycle asks the line manager to approve nominations.
 APPROVAL_PENDING, APPROVED = "pending", "approved"
@@ -115,8 +121,8 @@ def submit_self_assessment(request: FeedbackRequest, answers: Answers) -> None:
         .values(self_assessed=True, self_draft=None)
     ).rowcount
     if claimed != 1:
-        raise DomainError("Your self-assessment has already been submitted.")
-    _store_response(request, SELF, answers)
+        raise DomainError(SELF_ALREADY_SENT)
+    _store_response(request, SELF, answers, refusal=SELF_ALREADY_SENT)
     db.session.refresh(request)
 
 
@@ -234,12 +240,24 @@ def _require_unlocked(request: FeedbackRequest) -> None:
         )
 
 
-def invitation_for_token(token: str) -> Invitation | None:
+def invitation_for_token(token: str, *, for_update: bool = False) -> Invitation | None:
+    """The invitation behind a link; `for_update` locks it until the commit, so that two
+    saves arriving together (an autosave and the Next button) each build on the other."""
     if not token or len(token) > 200:
         return None
-    return db.session.execute(
-        db.select(Invitation).filter_by(token_hash=hash_token(token))
-    ).scalar_one_or_none()
+    # Its request, cycle and framework come in the same query: every rater page needs them.
+    query = (
+        db.select(Invitation)
+        .filter_by(token_hash=hash_token(token))
+        .options(
+            joinedload(Invitation.request, innerjoin=True)
+            .joinedload(FeedbackRequest.cycle, innerjoin=True)
+            .joinedload(Cycle.framework, innerjoin=True)
+        )
+    )
+    if for_update:
+        query = query.with_for_update(of=Invitation)  # not the request, cycle or framework
+    return db.session.execute(query).scalar_one_or_none()
 
 
 def save_rater_draft(invitation: Invitation, answers: Answers) -> None:
@@ -262,8 +280,9 @@ def submit_rater_response(invitation: Invitation, answers: Answers) -> None:
         .values(status=SUBMITTED, draft=None)
     ).rowcount
     if claimed != 1:
-        raise DomainError("This feedback has already been sent or declined.")
-    _store_response(invitation.request, invitation.group, answers)
+        raise DomainError(ALREADY_SENT)
+    db.session.add(SubmissionReceipt(invitation_id=invitation.id))
+    _store_response(invitation.request, invitation.group, answers, refusal=ALREADY_SENT)
     db.session.refresh(invitation)
 
 
@@ -272,7 +291,8 @@ def decline(invitation: Invitation) -> None:
     invitation.mark_declined()
 
 
-def _store_response(request: FeedbackRequest, group: str, answers: Answers) -> None:
+def _store_response(request: FeedbackRequest, group: str, answers: Answers, refusal: str) -> None:
+    """Add the response; the database's unique keys refuse a second submission with `refusal`."""
     response = Response(request_id=request.id, group=group, submitted_on=today())
     response.ratings = [
         Rating(statement_id=sid, score=score) for sid, score in sorted(answers.ratings.items())
@@ -281,4 +301,7 @@ def _store_response(request: FeedbackRequest, group: str, answers: Answers) -> N
         Comment(value_id=vid, text=text) for vid, text in answers.comments.items() if text
     ]
     db.session.add(response)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        raise DomainError(refusal) from error

@@ -27,7 +27,9 @@ bp = Blueprint("feedback", __name__)
 
 
 def _own_request(request_id: int) -> FeedbackRequest:
-    feedback_request = db.get_or_404(FeedbackRequest, request_id)
+    # A post locks the request until its commit: saves arriving together build on each other.
+    locked = request.method == "POST"
+    feedback_request = db.get_or_404(FeedbackRequest, request_id, with_for_update=locked)
     if not owns_request(current_user, feedback_request):
         abort(404)
     return feedback_request

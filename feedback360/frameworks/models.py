@@ -30,8 +30,13 @@ class Framework(db.Model):
     source_hash: Mapped[str] = mapped_column(String(64))
     loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # A framework is almost always wanted whole (every page lists its statements): two
+    # queries load every value and statement, instead of one per value.
     values: Mapped[list[Value]] = relationship(
-        back_populates="framework", order_by="Value.position", cascade="all, delete-orphan"
+        back_populates="framework",
+        order_by="Value.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
     )
 
     @property
@@ -62,7 +67,10 @@ class Value(db.Model):
 
     framework: Mapped[Framework] = relationship(back_populates="values")
     statements: Mapped[list[Statement]] = relationship(
-        back_populates="value", order_by="Statement.position", cascade="all, delete-orphan"
+        back_populates="value",
+        order_by="Statement.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
     )
 
 

@@ -137,9 +137,27 @@ def _deliver_committed(session: Session) -> None:
     if not ids:
         return
     try:
-        deliver(ids)
+        deliver_soon(ids)
     except Exception:  # the caller's work is committed and must not be reported as failed
         log.exception("Mail delivery stopped; the rest stays queued for `feedback360 mail retry`")
+
+
+def deliver_soon(ids: list[int]) -> None:
+    """Hand the messages to a Celery worker when a broker is configured, else send them now."""
+    from feedback360.tasks import celery_app  # the tasks import this module
+
+    celery = celery_app()
+    if celery is not None:
+        from kombu.exceptions import OperationalError as BrokerUnreachable
+
+        from feedback360.tasks.mail import DELIVER_TASK
+
+        try:
+            celery.send_task(DELIVER_TASK, args=[ids], ignore_result=True)
+            return
+        except BrokerUnreachable as error:  # the messages still go, from here
+            log.warning("The task queue cannot be reached (%s); sending mail here", error)
+    deliver(ids)
 
 
 @event.listens_for(db.session, "after_transaction_end")

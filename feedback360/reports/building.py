@@ -23,6 +23,7 @@ from feedback360.reports.services import (
     keep_report,
     settings_for,
 )
+from feedback360.tasks import celery_app
 
 # A worker is replaced after this many reports, so a slow leak cannot grow without end.
 REPORTS_PER_WORKER = 100
@@ -66,8 +67,16 @@ def build_reports(cycle: Cycle, *, rebuild: bool = False, workers: int = 1) -> I
 
     The caller commits after each one, so an interrupted build keeps what it finished and a
     second run does only the rest. A report that fails is reported, not fatal to the others.
+    With a Celery broker configured the reports are built and kept by its workers (workers
+    is then theirs to set); otherwise here, or in a local pool of worker processes.
     """
     check_buildable(cycle)
+    celery = celery_app()
+    if celery is not None:
+        from feedback360.tasks.reports import build_on_celery  # imports Celery, so only now
+
+        yield from build_on_celery(celery, cycle, rebuild=rebuild)
+        return
     skip = set() if rebuild else built_request_ids(cycle)
     documents = cycle_documents(cycle, skip=skip)
     settings = settings_for(cycle)
@@ -76,7 +85,7 @@ def build_reports(cycle: Cycle, *, rebuild: bool = False, workers: int = 1) -> I
             try:
                 html, pdf = render(document, settings)
             except Exception as error:  # noqa: BLE001 (one broken report must not stop the rest)
-                yield Built(request.id, request.subject.name, None, _describe(error))
+                yield Built(request.id, request.subject.name, None, describe(error))
                 continue
             yield Built(request.id, request.subject.name, keep_report(request, document, html, pdf))
         return
@@ -106,12 +115,12 @@ def _collect_finished(in_flight) -> Iterator[Built]:  # type: ignore[no-untyped-
         try:
             html, pdf = future.result()
         except Exception as error:  # noqa: BLE001 (one broken report must not stop the rest)
-            yield Built(request.id, request.subject.name, None, _describe(error))
+            yield Built(request.id, request.subject.name, None, describe(error))
             continue
         yield Built(request.id, request.subject.name, keep_report(request, document, html, pdf))
 
 
-def _describe(error: Exception) -> str:
+def describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 

@@ -41,7 +41,7 @@ def reports() -> None:
     type=click.IntRange(1, 64),
     default=os.cpu_count() or 1,
     show_default="one per core",
-    help="Worker processes rendering reports.",
+    help="Worker processes rendering reports (with a Celery broker set, its workers do).",
 )
 @click.option("--rebuild", is_flag=True, help="Build finished reports again too.")
 @domain_command

@@ -25,7 +25,7 @@ from feedback360.reports.results import (
     StatementText,
     ValueText,
 )
-from feedback360.timeutil import today
+from feedback360.timeutil import today, utcnow
 
 
 def slug(text: str) -> str:
@@ -146,6 +146,7 @@ def keep_report(
     report.html = html
     report.pdf = pdf
     report.value_scores = [value.scores.get(ALL_RATERS) for value in document.result.values]
+    report.built_at = utcnow()  # a rebuild is dated too (a retried build task reads it)
     db.session.add(report)
     db.session.flush()
     return report

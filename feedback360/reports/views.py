@@ -11,6 +11,7 @@ from feedback360.feedback.models import FeedbackRequest
 from feedback360.permissions import can_view_report
 from feedback360.reports.models import Report
 from feedback360.reports.services import report_for
+from feedback360.sqlite import writes
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -37,6 +38,7 @@ def _audit(action: str, report: Report) -> None:
 
 
 @bp.get("/<int:request_id>/")
+@writes
 @login_required
 def show(request_id: int) -> Response:
     report = _viewable_report(request_id)
@@ -46,6 +48,7 @@ def show(request_id: int) -> Response:
 
 
 @bp.get("/<int:request_id>/report.pdf")
+@writes
 @login_required
 def download(request_id: int) -> Response:
     report = _viewable_report(request_id)

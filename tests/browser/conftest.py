@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
-from tests.conftest import running_app
+from tests.conftest import running_app, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -77,17 +75,8 @@ def live_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]
     The test keeps the app context for seeding with services; each request the browser
     makes runs in the server's own thread and context.
     """
-    with running_app(tmp_path, monkeypatch) as app:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield app
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
+    with running_app(tmp_path, monkeypatch) as app, serving(app):
+        yield app
 
 
 @pytest.fixture
@@ -106,6 +95,8 @@ def new_page(chromium, live_app: Flask) -> Iterator[Callable[..., object]]:
         from playwright.sync_api import expect
 
         expect.set_options(timeout=15_000)
+        # Whatever the Content-Security-Policy blocks on a page is recorded for Visits.check.
+        context.add_init_script(CSP_WATCH)
         contexts.append(context)
         return context.new_page()
 
@@ -114,10 +105,21 @@ def new_page(chromium, live_app: Flask) -> Iterator[Callable[..., object]]:
         context.close()
 
 
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  (window.__cspViolations = window.__cspViolations || []).push(
+    event.violatedDirective + " " + (event.blockedURI || "inline") + " at " + event.sourceFile
+      + ":" + event.lineNumber
+  );
+});
+"""
+
+
 def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
     """axe-core's serious and critical violations on the page as it is now."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        # Evaluated, not added as a <script>: the page's CSP refuses inline scripts.
+        page.evaluate(AXE.read_text())
     result = page.evaluate("async () => await window.axe.run(document)")
     return [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
 
@@ -162,6 +164,9 @@ class Visits:
             violations = axe_violations(page)
             if violations:
                 problems.append(f"at {width} pixels wide:\n{describe(violations)}")
+        blocked = page.evaluate("() => window.__cspViolations || []")
+        if blocked:
+            problems.append("the Content-Security-Policy blocked:\n    " + "\n    ".join(blocked))
         page.set_viewport_size(original)
         assert not problems, f"problems on {name} ({page.url}):\n" + "\n".join(problems)
 

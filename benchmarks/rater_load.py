@@ -1,0 +1,104 @@
+"""Fifty raters at once against gunicorn: requests per second and latency of the rater form.
+
+Each virtual rater opens their link, then on each of the four value pages saves
+--autosaves answers one by one (as the page's script does on every click) and presses
+Next with them all, then submits from the summary. Every rater runs in a thread of this
+process, all starting together; the app runs under gunicorn (gthread workers) on a scratch
+SQLite file or a fresh PostgreSQL database.
+
+    .venv/bin/python benchmarks/rater_load.py [--database sqlite|postgresql] [--raters 50]
+        [--workers 3] [--autosaves 3] [--think 0]
+
+"Form submissions" are the POSTs: autosaves, Next and the final submit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pytest  # noqa: E402  (the test helpers below make PostgreSQL databases with it)
+
+from feedback360 import create_app  # noqa: E402
+from feedback360.extensions import db  # noqa: E402
+from feedback360.frameworks.models import Framework  # noqa: E402
+from tests.conftest import postgres_database  # noqa: E402
+from tests.rater_load import app_settings, gunicorn, run_raters, seed  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--raters", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--autosaves", type=int, default=3)
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="seconds each rater waits between clicks"
+    )
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
+        instance = Path(scratch) / "instance"
+        if args.database == "postgresql":
+            url = stack.enter_context(postgres_database(tables=True))
+        else:
+            url = f"sqlite:///{Path(scratch) / 'load.sqlite'}"
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("FEEDBACK360_INSTANCE_PATH", str(instance))
+            app = create_app(app_settings(instance, url))
+        with app.app_context():
+            db.create_all()
+            paths = seed(app, args.raters)
+            framework = db.session.scalars(db.select(Framework)).one()
+            by_value = [[s.id for s in value.statements] for value in framework.values]
+            db.session.remove()
+            db.engine.dispose()
+
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        server_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        with gunicorn(instance, url, workers=args.workers) as port:
+            timings, wall = run_raters(
+                port, paths, by_value, autosaves=args.autosaves, think=args.think
+            )
+            client = _cpu(resource.getrusage(resource.RUSAGE_SELF)) - _cpu(before)
+        server = _cpu(resource.getrusage(resource.RUSAGE_CHILDREN)) - _cpu(server_before)
+
+    report(args, timings, wall)
+    # Server CPU counts gunicorn from start to stop (start-up too): an upper bound.
+    print(f"CPU seconds: raters (this process) {client:.1f}, gunicorn at most {server:.1f}")
+
+
+def _cpu(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
+def report(args: argparse.Namespace, timings, wall: float) -> None:  # type: ignore[no-untyped-def]
+    print(
+        f"{args.raters} raters at once, {args.database}, gunicorn {args.workers} workers "
+        f"x 4 threads, {args.autosaves} autosaves per page, {args.think} s between clicks: "
+        f"{wall:.1f} s"
+    )
+    print(f"{'request':<18}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}")
+    total = posts = 0
+    for kind in sorted(timings.seconds):
+        count, p50, p95 = timings.summary(kind)
+        total += count
+        posts += count if kind.startswith("POST") else 0
+        print(f"{kind:<18}{count:>7}{p50:>9.0f}{p95:>9.0f}")
+    every = sorted(t for values in timings.seconds.values() for t in values)
+    p95_all = every[int(len(every) * 0.95)] * 1000
+    print(f"all requests: {total / wall:.0f} per second, p95 {p95_all:.0f} ms")
+    print(f"form submissions (POST): {posts / wall:.0f} per second")
+    print(f"problems: {len(timings.problems)}")
+    for problem in timings.problems[:5]:
+        print(f"  {problem}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""The base of every posted form: each field reads only what a browser's form sends it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+
+_POSTED = object()
+
+
+class Form(FlaskForm):
+    """A FlaskForm whose text fields never receive an uploaded file or a JSON value.
+
+    Flask-WTF hands every field the request's uploaded files, and the values of a JSON
+    body; a text field given a file or a number fails inside its validators, so a crafted
+    post would end in a server error instead of a message.
+    """
+
+    def __init__(self, formdata: Any = _POSTED, **kwargs: Any) -> None:
+        if formdata is _POSTED:
+            formdata = self._posted_form() if self.is_submitted() else None
+        super().__init__(formdata=formdata, **kwargs)
+
+    def _posted_form(self) -> MultiDict[str, Any] | None:
+        uploads = {
+            name
+            for name, unbound in self._unbound_fields  # type: ignore[attr-defined]
+            if issubclass(unbound.field_class, FileField)
+        }
+        files = [(name, file) for name, file in request.files.items(multi=True) if name in uploads]
+        if files:
+            return CombinedMultiDict([MultiDict(files), request.form])
+        return request.form or None

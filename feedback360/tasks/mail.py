@@ -1,0 +1,32 @@
+"""Queued mail on Celery workers: delivery after the queuing transaction commits, and retries.
+
+Each message is claimed on its row before it is sent (see mailing.services), so a task run
+twice sends nothing twice. The delivery task is acknowledged as it starts: if its worker
+dies mid-send, the row stays pending and the next retry sends it, as without Celery.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from feedback360.audit.services import record
+from feedback360.extensions import db
+from feedback360.mailing.services import deliver, retry_failed
+
+DELIVER_TASK = "feedback360.deliver_mail"
+
+
+@shared_task(name=DELIVER_TASK, acks_late=False, ignore_result=True)
+def deliver_mail(mail_ids: list[int]) -> None:
+    """Send these queued messages now, recording each outcome on its row."""
+    deliver(mail_ids)
+
+
+@shared_task(name="feedback360.retry_mail", acks_late=False, ignore_result=True)
+def retry_mail() -> int:
+    """Send again the failed messages that are due (as `feedback360 mail retry` does)."""
+    tried = retry_failed()
+    if tried:
+        record("mail.retry", "all cycles", f"{len(tried)} message(s), by a worker")
+    db.session.commit()  # the messages are sent as this commits
+    return len(tried)

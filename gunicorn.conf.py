@@ -1,0 +1,19 @@
+"""Gunicorn settings for feedback360: `gunicorn -c gunicorn.conf.py`.
+
+Serve behind a reverse proxy that ends TLS; set TRUSTED_PROXIES in the feedback360 config
+to the number of proxies in front, so that rate limits see each visitor's own address.
+"""
+
+from feedback360.security.redaction import redact_links_in_logs
+
+wsgi_app = "feedback360:create_app()"
+bind = "127.0.0.1:8000"
+workers = 2
+# With more than one worker, rate-limit counts must be shared: RATELIMIT_STORAGE_URI = Redis.
+accesslog = "-"
+errorlog = "-"
+
+# The access log prints each request's path, and a rater's or set-password link holds its
+# token there. Redacted here in the master, so every worker forked from it inherits it
+# before its first request.
+redact_links_in_logs()

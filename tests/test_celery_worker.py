@@ -1,0 +1,299 @@
+"""With a Celery broker configured, reports are built and mail is sent by a real worker.
+
+A worker is started as a process of its own (`celery -A feedback360.tasks worker`, prefork
+with two processes) on Redis at 127.0.0.1:6379, with a queue of its own that is emptied
+afterwards. The administrator builds the reports from the dashboard, as without Celery;
+releasing them queues the "report ready" mail, which the worker sends to a real SMTP server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from pypdf import PdfReader
+
+from feedback360.cycles.models import Cycle
+from feedback360.cycles.report_build import _environment
+from feedback360.extensions import db
+from feedback360.feedback.models import FeedbackRequest
+from feedback360.feedback.services import start_request
+from feedback360.mailing.models import REPORT_READY, SENT, QueuedMail
+from feedback360.reports.models import Report
+from feedback360.timeutil import utcnow
+from tests.conftest import DATABASES, csrf_token, outbox_messages, page_text, running_app
+from tests.redis_helpers import REDIS_URL, redis_key_prefix, require_redis
+from tests.test_build_progress import closed_cycle  # noqa: F401  (a fixture)
+from tests.test_mail import free_port, invite_five_peers, smtp_server  # noqa: F401  (a fixture)
+from tests.test_whole_cycle import wait_for_the_build
+
+CELERY = Path(sys.executable).with_name("celery")
+WORKER_START_TIMEOUT = 120  # seconds; the machine is shared
+BUILD_TIMEOUT = 300
+MAIL_TIMEOUT = 60
+
+
+@pytest.fixture
+def queue() -> Iterator[str]:
+    """A queue of this test's own on Redis, so runs side by side never take each other's
+    tasks; its keys are deleted afterwards. Skips without Redis (see redis_helpers)."""
+    with redis_key_prefix(require_redis()) as name:
+        yield name
+
+
+@pytest.fixture(params=DATABASES)
+def app(request, tmp_path, monkeypatch, queue, smtp_server) -> Iterator[Flask]:  # noqa: F811
+    with running_app(
+        tmp_path,
+        monkeypatch,
+        database=request.param,
+        CELERY_BROKER_URL=REDIS_URL,
+        CELERY_QUEUE=queue,
+        MAIL_BACKEND="smtp",
+        SMTP_HOST=smtp_server.hostname,
+        SMTP_PORT=smtp_server.port,
+    ) as app:
+        yield app
+        app.extensions["celery"].close()
+
+
+@dataclass(frozen=True)
+class Worker:
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@pytest.fixture
+def worker(app: Flask, tmp_path: Path) -> Iterator[Worker]:
+    """A Celery worker with the app's configuration, as a deployment starts one."""
+    log_path = tmp_path / "worker.log"
+    command = [
+        str(CELERY),
+        "-A",
+        "feedback360.tasks",
+        "worker",
+        "--pool=prefork",
+        "--concurrency=2",
+        "--loglevel=INFO",
+        f"--hostname={app.config['CELERY_QUEUE']}@%h",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 (our own command, fixed arguments)
+            command,
+            env=_environment(),  # the configuration the dashboard's build process is given
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, stopped whole below
+        )
+    try:
+        _wait_until_ready(process, log_path)
+        yield Worker(process, log_path)
+    finally:
+        _stop(process)
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + WORKER_START_TIMEOUT
+    while " ready." not in log_path.read_text(errors="replace"):
+        if process.poll() is not None:
+            pytest.fail(f"The Celery worker stopped at start:\n{log_path.read_text()}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"The Celery worker was not ready in time:\n{log_path.read_text()}")
+        time.sleep(0.5)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """A warm shutdown, then the whole process group killed if it lingers."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError):  # children left by a main process that died
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def first_page_text(pdf: bytes) -> str:
+    return PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+
+
+def test_the_worker_builds_the_reports_and_sends_the_report_ready_mail(
+    app,
+    admin,
+    closed_cycle,  # noqa: F811
+    worker,
+    smtp_server,  # noqa: F811
+):
+    page = f"/admin/cycles/{closed_cycle.id}"
+    assert "0 of 2 report(s) built." in page_text(admin.get(page).text)
+
+    admin.post(f"{page}/build", data={"csrf_token": csrf_token(admin.get(page).text)})
+    text = wait_for_the_build(admin, page)
+
+    assert "2 of 2 report(s) built. The last build has finished." in text, text
+    assert "could not be built" not in text
+    db.session.rollback()  # see the worker's commits
+    reports = db.session.execute(
+        db.select(FeedbackRequest, Report).join(Report, Report.request_id == FeedbackRequest.id)
+    ).all()
+    assert sorted(request.subject.name for request, _ in reports) == ["Kim Lee", "Sam Taylor"]
+    for request, report in reports:
+        assert report.pdf.startswith(b"%PDF-")
+        assert request.subject.name in first_page_text(report.pdf)
+        assert request.subject.name in report.html
+    log = worker.log.read_text(errors="replace")
+    assert "Task feedback360.build_reports[" in log
+    assert "succeeded" in log
+
+    release = f"{page}/release"
+    admin.post(release, data={"csrf_token": csrf_token(admin.get(release).text)})
+
+    ready = wait_for_mail(smtp_server, {"sam@example.org", "kim@example.org"})
+    assert {envelope.rcpt_tos[0] for envelope in ready} == {"sam@example.org", "kim@example.org"}
+    db.session.rollback()
+    queued = db.session.scalars(db.select(QueuedMail).filter_by(kind=REPORT_READY)).all()
+    assert [(mail.status, mail.attempts) for mail in queued] == [(SENT, 1), (SENT, 1)]
+    assert "Task feedback360.deliver_mail[" in worker.log.read_text(errors="replace")
+    assert db.session.get_one(Cycle, closed_cycle.id).status == "released"
+
+
+def wait_for_mail(smtp: Controller, recipients: set[str]) -> list:
+    """The "report ready" messages the SMTP server has been given, once all have arrived."""
+    deadline = time.monotonic() + MAIL_TIMEOUT
+    while True:
+        ready = [
+            envelope
+            for envelope in smtp.handler.envelopes
+            if b"feedback report is ready" in envelope.content
+        ]
+        if {envelope.rcpt_tos[0] for envelope in ready} >= recipients:
+            return ready
+        assert time.monotonic() < deadline, f"mail not sent in time: {len(ready)} arrived"
+        time.sleep(0.5)
+
+
+def test_a_chunk_run_twice_builds_nothing_twice(app, closed_cycle, worker):  # noqa: F811
+    """A redelivered task (its worker died after keeping some reports) skips what is kept."""
+    celery = app.extensions["celery"]
+    ids = sorted(db.session.scalars(db.select(FeedbackRequest.id)))
+
+    def build(since: str | None) -> dict[int, datetime]:
+        """Run the build task for both reports; when each report was kept."""
+        result = celery.send_task("feedback360.build_reports", args=[closed_cycle.id, ids, since])
+        try:
+            assert result.get(timeout=BUILD_TIMEOUT) == [[ids[0], None], [ids[1], None]]
+        finally:
+            result.forget()
+        db.session.rollback()  # see the worker's commits
+        return {r.request_id: r.built_at for r in db.session.scalars(db.select(Report))}
+
+    kept = build(None)
+    assert build(None) == kept
+    assert sorted(kept) == ids
+
+    # A rebuild builds each report again once, however often its task runs.
+    since = utcnow().isoformat()
+    rebuilt = build(since)
+    assert all(rebuilt[request_id] > kept[request_id] for request_id in ids)
+    assert build(since) == rebuilt
+
+
+class TestBrokerDown:
+    """With the broker unreachable, no mail is lost and the build says why it cannot start."""
+
+    @pytest.fixture
+    def app(self, tmp_path, monkeypatch) -> Iterator[Flask]:
+        nobody = f"redis://127.0.0.1:{free_port()}/0"
+        with running_app(tmp_path, monkeypatch, CELERY_BROKER_URL=nobody) as app:
+            yield app
+            app.extensions["celery"].close()
+
+    def test_mail_is_sent_from_the_web_process_instead(self, app, client, make_person, open_cycle):
+        make_person("Sam Taylor", "sam@example.org")
+
+        invite_five_peers(client, open_cycle().id)
+
+        assert len(outbox_messages(app)) == 5
+        assert set(db.session.scalars(db.select(QueuedMail.status))) == {SENT}
+
+    def test_the_build_says_the_task_queue_cannot_be_reached(self, closed_cycle, runner):  # noqa: F811
+        result = runner.invoke(args=["reports", "build", str(closed_cycle.id)])
+
+        assert result.exit_code == 1
+        assert "The task queue (CELERY_BROKER_URL) cannot be reached" in result.output
+        assert db.session.scalar(db.select(db.func.count()).select_from(Report)) == 0
+
+
+@pytest.fixture
+def six_subjects(open_cycle, make_person) -> Cycle:
+    """A closed cycle of six people, enough for a kill to land while some are still to build."""
+    cycle = open_cycle()
+    for n in range(1, 7):
+        start_request(cycle, make_person(f"Person Number{n}", f"person{n}@example.org"))
+    cycle.close()
+    db.session.commit()
+    return cycle
+
+
+def test_a_worker_killed_mid_build_leaves_whole_reports_and_the_build_resumes(
+    app, six_subjects, worker, runner
+):
+    ids = sorted(db.session.scalars(db.select(FeedbackRequest.id)))
+    celery = app.extensions["celery"]
+    result = celery.send_task("feedback360.build_reports", args=[six_subjects.id, ids, None])
+
+    deadline = time.monotonic() + BUILD_TIMEOUT
+    while not when_kept():
+        assert time.monotonic() < deadline, "no report was kept in time"
+        time.sleep(0.05)
+    for pid in children_of(worker.process.pid):
+        os.kill(pid, signal.SIGKILL)  # the processes doing the work die mid-task
+    with pytest.raises(Exception, match="Worker"):
+        result.get(timeout=60)
+    result.forget()
+
+    kept = when_kept()
+    assert 1 <= len(kept) < len(ids), "the kill came too late to interrupt the build"
+    for report in db.session.scalars(db.select(Report)):
+        assert report.request.subject.name in first_page_text(report.pdf)
+    resumed = runner.invoke(args=["reports", "build", str(six_subjects.id)])
+    assert resumed.exit_code == 0, resumed.output
+    assert f"Built {len(ids) - len(kept)} report(s)." in resumed.output
+    now_kept = when_kept()
+    assert sorted(now_kept) == ids
+    assert all(now_kept[request_id] == kept[request_id] for request_id in kept)
+
+
+def when_kept() -> dict[int, datetime]:
+    """When each kept report was built, by request id, as the workers have committed."""
+    db.session.rollback()
+    return dict(db.session.execute(db.select(Report.request_id, Report.built_at)).all())
+
+
+def children_of(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if fields[1] == str(pid):
+            children.append(int(stat.parent.name))
+    return children

@@ -1,0 +1,57 @@
+"""Fifty raters answering at once under gunicorn: every answer kept, each submission once.
+
+The app runs in gunicorn worker processes, as in production, on the suite's database
+(`make test` runs the suite on SQLite, then on PostgreSQL).
+How fast it goes is measured in benchmarks/rater_load.py, not here.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+
+from feedback360.extensions import db
+from feedback360.feedback.models import SUBMITTED, Invitation, Rating, Response, SubmissionReceipt
+from feedback360.frameworks.models import Framework
+from tests.conftest import SUITE_DATABASE, postgres_database, running_app
+from tests.rater_load import app_settings, gunicorn, run_raters, seed
+
+RATERS = 50
+
+
+def test_fifty_raters_at_once_lose_nothing_and_submit_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance = tmp_path / "instance"
+    with ExitStack() as stack:
+        if SUITE_DATABASE == "postgresql":
+            url = stack.enter_context(postgres_database(tables=True))
+        else:
+            url = f"sqlite:///{tmp_path / 'load.sqlite'}"
+        app = stack.enter_context(running_app(tmp_path, monkeypatch, **app_settings(instance, url)))
+        paths = seed(app, RATERS)
+        framework = db.session.scalars(db.select(Framework)).one()
+        by_value = [[s.id for s in value.statements] for value in framework.values]
+        db.session.commit()
+
+        with gunicorn(instance, url, workers=3) as port:
+            timings, _ = run_raters(port, paths, by_value, autosaves=3)
+
+        log = (instance / "gunicorn.log").read_text()
+        assert timings.problems == [], timings.problems[:5]
+        assert "Traceback" not in log, log[-3000:]
+        assert timings.summary("POST submit")[0] == RATERS
+        statuses = db.session.scalars(db.select(Invitation.status)).all()
+        assert statuses == [SUBMITTED] * RATERS
+        assert _count(Response) == RATERS
+        assert _count(SubmissionReceipt) == RATERS
+        # Every rating each rater chose arrived: the answers are n % 5 + 1 on every page.
+        expected = sorted(n % 5 + 1 for value in by_value for n in range(len(value))) * RATERS
+        assert sorted(db.session.scalars(db.select(Rating.score))) == sorted(expected)
+
+
+def _count(model: type) -> int:
+    return db.session.scalar(db.select(func.count()).select_from(model))
