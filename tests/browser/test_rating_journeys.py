@@ -294,3 +294,39 @@ def test_raters_leave_come_back_and_submit_at_both_widths_and_by_keyboard(
     rater.keyboard.press("Enter")
     sees_heading(rater, "Thank you, your feedback has been sent")
     visits.check(rater, "keyboard-thanks")
+
+
+def test_moving_on_straight_after_typing_keeps_every_word_and_asks_nothing(
+    live_app, new_page, visits
+):
+    """A comment typed, then Next or Previous at once, while its autosave is on its way:
+    the page moves, nothing is lost and the browser never asks "Leave site?"."""
+    seed_cycle()
+    rater = new_page(1280)
+    dialogs: list[str] = []
+    rater.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.accept()))
+    rater.goto(mailed_link(live_app, "rater1@example.org"))
+    rater.get_by_role("link", name="Start", exact=True).click()
+    pages = value_count(rater)
+    comment = rater.get_by_label("Comments on this value (optional)")
+    # Forward through every value, back to the first, forward again: each move at once.
+    route = [*range(1, pages + 1), *range(pages - 1, 0, -1), *range(2, pages + 1)]
+    for step, (number, following) in enumerate(zip(route, route[1:], strict=False)):
+        expect(rater.locator("h1")).to_contain_text(f"Value {number} of {pages}")
+        comment.fill(f"Comment {step} on value {number}.")
+        button = "^Next: " if following > number else "^Previous: "
+        rater.get_by_role("button", name=re.compile(button)).click()
+    expect(rater.locator("h1")).to_contain_text(f"Value {pages} of {pages}")
+    answer_page_by_mouse(rater)
+    # The last box typed in, then Tab to Next and Enter, as a keyboard user would.
+    comment.fill("Last words.")
+    tab_to(rater, "e.tagName === 'BUTTON' && e.innerText.startsWith('Next')")
+    rater.keyboard.press("Enter")
+    sees_heading(rater, "Check your answers before you submit")
+    for number in range(1, pages):
+        written = max(s for s, n in enumerate(route[:-1]) if n == number)
+        sees(rater, f"Comment {written} on value {number}.")
+    sees(rater, "Last words.")
+    assert f"on value {pages}." not in rater.locator("main").inner_text()  # replaced
+    assert dialogs == []
+    visits.check(rater, "summary-after-quick-moves")
