@@ -15,11 +15,14 @@ run: $(VENV)/.installed-app system-deps
 	@echo "Open http://$(HOST):$(PORT)/ and sign in as sam.taylor@example.org, password demo-password"
 	$(BIN)/feedback360 run --host $(HOST) --port $(PORT)
 
-# The whole suite runs twice: on SQLite (the embedded default), then on PostgreSQL. Without
-# a reachable server the second run stops at once and says so (CI requires the server).
+# Two passes, each spread over every core: the whole suite on SQLite (the embedded
+# default, and both databases where a test names them), then on PostgreSQL every test that
+# uses the suite's database. Without a reachable server the second pass stops at once and
+# says so (CI requires the server).
+PYTEST := $(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 test: $(VENV)/.installed-test test-system-deps $(AXE)
-	$(BIN)/python -m pytest
-	FEEDBACK360_TEST_DATABASE=postgresql $(BIN)/python -m pytest
+	$(PYTEST)
+	FEEDBACK360_TEST_DATABASE=postgresql $(PYTEST)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -10,6 +10,9 @@ from typing import Any
 
 from flask import Flask
 
+from feedback360.accounts.passwords import DEFAULT_METHOD as DEFAULT_PASSWORD_METHOD
+from feedback360.accounts.passwords import check_method
+
 CONFIG_ENV = "FEEDBACK360_CONFIG"
 ENV_PREFIX = "FEEDBACK360"
 
@@ -31,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     # A signed-in session ends after this long without a request, and this long after sign-in.
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_MAX_HOURS": 12,
+    # How passwords are hashed (werkzeug's method string); the default is memory-hard scrypt.
+    "PASSWORD_HASH_METHOD": DEFAULT_PASSWORD_METHOD,
     # Rate limits (see feedback360/ratelimits.py). In-memory counts are per worker process:
     # with several workers, point this at Redis, e.g. "redis://127.0.0.1:6379/0".
     "RATELIMIT_ENABLED": True,
@@ -89,6 +94,10 @@ def _fill_instance_defaults(app: Flask) -> None:
     for key in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"):
         if not isinstance(app.config[key], int | float) or app.config[key] <= 0:
             raise ConfigError(f"{key} must be a number above 0")
+    try:
+        check_method(app.config["PASSWORD_HASH_METHOD"])
+    except ValueError as error:
+        raise ConfigError(f"PASSWORD_HASH_METHOD cannot be used: {error}") from error
 
 
 def _instance_secret(instance: Path) -> str:

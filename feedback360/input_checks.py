@@ -23,5 +23,6 @@ def init_app(app: Flask) -> None:
             abort(400, MESSAGE)
 
 
-def _holds_unstorable(pairs: Iterable[tuple[str, str]]) -> bool:
-    return any(UNSTORABLE in key or UNSTORABLE in value for key, value in pairs)
+def _holds_unstorable(pairs: Iterable[tuple[str | None, str]]) -> bool:
+    # A multipart part whose name werkzeug cannot read (name="\\") arrives with no name.
+    return any(UNSTORABLE in (key or "") or UNSTORABLE in value for key, value in pairs)

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import atexit
-import os
 import re
 import threading
-import uuid
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from email import message_from_bytes
 from email.message import Message
+from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import URL, Engine, create_engine, make_url, text
+from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
@@ -28,30 +28,78 @@ from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
 from feedback360.frameworks.models import Framework
 from feedback360.frameworks.services import bundled_framework, load_framework, read_framework_file
+from feedback360.reports import render
 from feedback360.sqlite import looking_between_requests, whole_transactions
+from tests.databases import (  # noqa: F401  (DATABASES and postgres_database: for the tests)
+    DATABASES,
+    POSTGRES_URL,
+    REQUIRE_POSTGRES,
+    SUITE_DATABASE,
+    compiled_templates,
+    current_test,
+    postgres_database,
+    postgres_with_tables,
+    running_test,
+    sqlite_with_tables,
+    suite_database_name,
+)
 
 PASSWORD = "correct horse battery"
-# A server where each test may create a database of its own; CI sets REQUIRE so that an
-# unreachable server fails the run instead of skipping the PostgreSQL tests.
-POSTGRES_URL = os.environ.get(
-    "FEEDBACK360_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-REQUIRE_POSTGRES = os.environ.get("FEEDBACK360_REQUIRE_POSTGRES") == "1"
-# The database every test runs on unless it asks for one: `make test` runs the suite once
-# on each.
-SUITE_DATABASE = os.environ.get("FEEDBACK360_TEST_DATABASE", "sqlite")
-if SUITE_DATABASE not in ("sqlite", "postgresql"):
-    raise ValueError("FEEDBACK360_TEST_DATABASE must be 'sqlite' or 'postgresql'")
+# A cheap hash for the tests' many sign-ins; test_enumeration keeps the production default.
+TEST_PASSWORD_HASH = "pbkdf2:sha256:1"
 
 
-def _suite_database_name() -> str:
-    if SUITE_DATABASE == "postgresql":
-        return f"PostgreSQL at {make_url(POSTGRES_URL).render_as_string()}"
-    return "SQLite"
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "database(name): runs on the named database in the SQLite pass only"
+    )
+    config.addinivalue_line(
+        "markers",
+        "suite_database: opens the suite's database without the app fixture (so the "
+        "PostgreSQL pass runs it too)",
+    )
 
 
 def pytest_report_header() -> str:
-    return f"feedback360: the suite runs on {_suite_database_name()}"
+    return f"feedback360: the suite runs on {suite_database_name()}"
+
+
+def uses_suite_database(item: pytest.Item) -> bool:
+    """Whether a test runs on the suite's database (the `app` fixture or the mark)."""
+    if item.get_closest_marker("database"):
+        return False
+    return "app" in getattr(item, "fixturenames", ()) or bool(
+        item.get_closest_marker("suite_database")
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass runs only what uses the suite's database: what opens no database
+    and what names its databases itself has run in full in the SQLite pass."""
+    if SUITE_DATABASE != "postgresql":
+        return
+    others = [item for item in items if not uses_suite_database(item)]
+    if others:
+        config.hook.pytest_deselected(items=others)
+        items[:] = [item for item in items if uses_suite_database(item)]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    with running_test(item):
+        return (yield)
+
+
+def _check_suite_database_use() -> None:
+    """A test that opens the suite's database unseen by the PostgreSQL pass fails here."""
+    item = current_test()
+    if item and not uses_suite_database(item):
+        pytest.fail(
+            f"{item.nodeid} opens the suite's database, but the PostgreSQL pass would leave "
+            "it out: give it the `app` fixture or @pytest.mark.suite_database, or name its "
+            "database (`database=`)",
+            pytrace=False,
+        )
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -73,66 +121,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
-    terminalreporter.write_line(f"feedback360: this run was on {_suite_database_name()}")
-
-
-def _postgres_admin() -> Engine:
-    """A connection to the test server for creating databases; skips or fails if it is down."""
-    server = make_url(POSTGRES_URL)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except OperationalError as error:
-        admin.dispose()
-        message = f"PostgreSQL is not reachable at {server.render_as_string()}: {error.orig}"
-        if REQUIRE_POSTGRES:
-            pytest.fail(message)
-        pytest.skip(message)
-    return admin
-
-
-_tables_template: list[str] = []  # the database each test copies its empty tables from
-
-
-def _template_with_tables(admin: Engine) -> str:
-    """Made once per run: copying a database is quicker than creating every table again."""
-    if not _tables_template:
-        name = f"feedback360_template_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        engine = create_engine(admin.url.set(database=name))
-        db.metadata.create_all(engine)
-        engine.dispose()
-        _tables_template.append(name)
-        atexit.register(_drop_database, admin.url, name)
-    return _tables_template[0]
-
-
-def _drop_database(server: URL, name: str) -> None:
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@contextmanager
-def postgres_database(*, tables: bool = False, copy_of: str | None = None) -> Iterator[str]:
-    """A new PostgreSQL database for one test, dropped after: empty, with the app's tables,
-    or a copy of the database at `copy_of` (which must have no connections open)."""
-    admin = _postgres_admin()
-    name = f"feedback360_test_{uuid.uuid4().hex[:12]}"
-    if copy_of:
-        template = f' TEMPLATE "{make_url(copy_of).database}"'
-    else:
-        template = f' TEMPLATE "{_template_with_tables(admin)}"' if tables else ""
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"{template}'))
-    admin.dispose()
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        _drop_database(admin.url, name)
+    terminalreporter.write_line(f"feedback360: this run was on {suite_database_name()}")
 
 
 class BrowserLikeClient(FlaskClient):
@@ -158,17 +147,20 @@ def running_app(
 ) -> Iterator[Flask]:
     """An app on a database of its own (the suite's, unless `database` says), context pushed.
 
-    SQLite is a file in tmp_path; PostgreSQL a new database on the test server.
+    SQLite is a file in tmp_path; PostgreSQL this test process's database, emptied (see
+    tests/databases.py).
     """
     monkeypatch.setenv("FEEDBACK360_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.delenv("FEEDBACK360_CONFIG", raising=False)
     with ExitStack() as stack:
+        make_tables = False
         if "SQLALCHEMY_DATABASE_URI" in overrides:
             url = str(overrides.pop("SQLALCHEMY_DATABASE_URI"))
-        elif (database or SUITE_DATABASE) == "postgresql":
-            url = stack.enter_context(postgres_database(tables=tables))
+            make_tables = tables
         else:
-            url = f"sqlite:///{tmp_path / 'test.sqlite'}"
+            if database is None:
+                _check_suite_database_use()
+            url = stack.enter_context(_database(database or SUITE_DATABASE, tmp_path, tables))
         app = create_app(
             {
                 "TESTING": True,
@@ -176,16 +168,32 @@ def running_app(
                 "SQLALCHEMY_DATABASE_URI": url,
                 "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
                 "BASE_URL": "http://localhost",
+                "PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH,
                 **overrides,
             }
         )
         app.test_client_class = BrowserLikeClient
+        app.jinja_env.bytecode_cache = compiled_templates
         with app.app_context(), looking_between_requests():
-            if tables:
+            if make_tables:  # a database the caller made (ours come with their tables)
                 db.create_all()
             yield app
             db.session.remove()
             db.engine.dispose()
+
+
+@contextmanager
+def _database(kind: str, tmp_path: Path, tables: bool) -> Iterator[str]:
+    """The address of an empty database of the kind asked for, with or without tables."""
+    if kind == "sqlite":
+        path = tmp_path / "test.sqlite"
+        yield sqlite_with_tables(path) if tables else f"sqlite:///{path}"
+    elif tables:
+        with postgres_with_tables() as url:
+            yield url
+    else:
+        with postgres_database() as url:
+            yield url
 
 
 @contextmanager
@@ -207,14 +215,24 @@ def serving(app: Flask) -> Iterator[str]:
         server.server_close()
 
 
-DATABASES = ["sqlite", "postgresql"]
-
-
 @contextmanager
-def app_on(database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    """An app on SQLite (the embedded default) or on a fresh PostgreSQL database."""
+def app_on(
+    database: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Flask]:
+    """An app on SQLite (the embedded default), PostgreSQL, or (None) the suite's database."""
     with running_app(tmp_path, monkeypatch, database=database) as app:
         yield app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def each_report_page_rendered_once() -> Iterator[None]:
+    """WeasyPrint takes most of a second a report, and many tests build the same small
+    cycle. A page this test process has rendered before gets the PDF made then: the real
+    renderer's own output, keyed by the whole page it is made from. (Builds in worker
+    processes render every time.)"""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(render, "pdf_of_page", cache(render.pdf_of_page))
+        yield
 
 
 @pytest.fixture
@@ -260,6 +278,32 @@ def open_cycle(framework: Framework) -> Callable[..., Cycle]:
         return cycle
 
     return make
+
+
+T = TypeVar("T")
+
+
+def poll_until(check: Callable[[], T], *, timeout: float, what: str, every: float = 0.1) -> T:
+    """check()'s first truthy answer, asked every tenth of a second (not a fixed sleep that
+    must guess the slowest machine); fails saying what did not happen in time."""
+    deadline = time.monotonic() + timeout
+    while not (answer := check()):
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        time.sleep(every)
+    return answer
+
+
+BUILD_TIMEOUT = 300  # seconds; a shared machine can be slow to start WeasyPrint
+
+
+def wait_for_the_build(admin: FlaskClient, dashboard: str) -> str:
+    """Reload the dashboard, as its page does by itself, until the build has finished."""
+
+    def finished() -> str | None:
+        text = page_text(admin.get(dashboard).text)
+        return None if "The build is running." in text else text
+
+    return poll_until(finished, timeout=BUILD_TIMEOUT, what="the build", every=0.2)
 
 
 def csrf_token(html: str) -> str:

@@ -37,6 +37,14 @@ def require_redis(url: str = REDIS_URL) -> str:
     return url
 
 
+def redis_keys(url: str, pattern: str) -> list[bytes]:
+    client = redis.Redis.from_url(url)
+    try:
+        return list(client.scan_iter(match=pattern))
+    finally:
+        client.close()
+
+
 @contextmanager
 def redis_key_prefix(url: str = REDIS_URL) -> Iterator[str]:
     """A prefix no other test uses; every key under it is deleted afterwards."""
@@ -44,10 +52,10 @@ def redis_key_prefix(url: str = REDIS_URL) -> Iterator[str]:
     try:
         yield prefix
     finally:
-        client = redis.Redis.from_url(url)
-        try:
-            keys = list(client.scan_iter(match=f"*{prefix}*"))
-            if keys:
+        keys = redis_keys(url, f"*{prefix}*")
+        if keys:
+            client = redis.Redis.from_url(url)
+            try:
                 client.delete(*keys)
-        finally:
-            client.close()
+            finally:
+                client.close()

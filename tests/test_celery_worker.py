@@ -14,9 +14,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -33,52 +33,103 @@ from feedback360.feedback.services import start_request
 from feedback360.mailing.models import REPORT_READY, SENT, QueuedMail
 from feedback360.reports.models import Report
 from feedback360.timeutil import utcnow
-from tests.conftest import DATABASES, csrf_token, outbox_messages, page_text, running_app
+from tests.conftest import (
+    BUILD_TIMEOUT,
+    DATABASES,
+    csrf_token,
+    outbox_messages,
+    page_text,
+    poll_until,
+    running_app,
+    wait_for_the_build,
+)
+from tests.databases import empty_database, postgres_database, sqlite_with_tables
 from tests.redis_helpers import REDIS_URL, redis_key_prefix, require_redis
 from tests.test_build_progress import closed_cycle  # noqa: F401  (a fixture)
-from tests.test_mail import free_port, invite_five_peers, smtp_server  # noqa: F401  (a fixture)
-from tests.test_whole_cycle import wait_for_the_build
+from tests.test_mail import Collector, free_port, invite_five_peers
 
 CELERY = Path(sys.executable).with_name("celery")
 WORKER_START_TIMEOUT = 120  # seconds; the machine is shared
-BUILD_TIMEOUT = 300
 MAIL_TIMEOUT = 60
 
 
+@dataclass(frozen=True)
+class Site:
+    """What a module's worker is started with and each of its tests runs on: a database, a
+    queue of its own on Redis (so runs side by side never take each other's tasks) and a
+    real SMTP server."""
+
+    folder: Path
+    database: str
+    queue: str
+    smtp: Controller
+
+    @contextmanager
+    def app(self, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+        with running_app(
+            self.folder,
+            monkeypatch,
+            tables=False,
+            SQLALCHEMY_DATABASE_URI=self.database,
+            CELERY_BROKER_URL=REDIS_URL,
+            CELERY_QUEUE=self.queue,
+            MAIL_BACKEND="smtp",
+            SMTP_HOST=self.smtp.hostname,
+            SMTP_PORT=self.smtp.port,
+        ) as app:
+            yield app
+            app.extensions["celery"].close()
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def site(request, tmp_path_factory) -> Iterator[Site]:  # type: ignore[no-untyped-def]
+    """One per module and database; skips without Redis (see redis_helpers)."""
+    folder = tmp_path_factory.mktemp("celery")
+    with ExitStack() as stack:
+        queue = stack.enter_context(redis_key_prefix(require_redis()))
+        if request.param == "sqlite":
+            database = sqlite_with_tables(folder / "site.sqlite")
+        else:
+            database = stack.enter_context(postgres_database(tables=True))
+        smtp = Controller(Collector(), hostname="127.0.0.1", port=free_port())
+        smtp.start()
+        stack.callback(smtp.stop)
+        yield Site(folder, database, queue, smtp)
+
+
 @pytest.fixture
-def queue() -> Iterator[str]:
-    """A queue of this test's own on Redis, so runs side by side never take each other's
-    tasks; its keys are deleted afterwards. Skips without Redis (see redis_helpers)."""
-    with redis_key_prefix(require_redis()) as name:
-        yield name
-
-
-@pytest.fixture(params=DATABASES)
-def app(request, tmp_path, monkeypatch, queue, smtp_server) -> Iterator[Flask]:  # noqa: F811
-    with running_app(
-        tmp_path,
-        monkeypatch,
-        database=request.param,
-        CELERY_BROKER_URL=REDIS_URL,
-        CELERY_QUEUE=queue,
-        MAIL_BACKEND="smtp",
-        SMTP_HOST=smtp_server.hostname,
-        SMTP_PORT=smtp_server.port,
-    ) as app:
+def app(site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """The site as a new installation: no rows, no mail received, no task waiting."""
+    empty_database(site.database)
+    site.smtp.handler.envelopes.clear()
+    with site.app(monkeypatch) as app:
+        app.extensions["celery"].control.purge()
         yield app
-        app.extensions["celery"].close()
+
+
+@pytest.fixture
+def smtp_server(site: Site) -> Controller:
+    return site.smtp
 
 
 @dataclass(frozen=True)
 class Worker:
     process: subprocess.Popen[bytes]
-    log: Path
+    log_path: Path
+    since: int = 0  # where the log stood when the test began
+
+    def log(self) -> str:
+        """What the worker has logged during this test."""
+        with self.log_path.open("rb") as log:
+            log.seek(self.since)
+            return log.read().decode(errors="replace")
 
 
-@pytest.fixture
-def worker(app: Flask, tmp_path: Path) -> Iterator[Worker]:
-    """A Celery worker with the app's configuration, as a deployment starts one."""
-    log_path = tmp_path / "worker.log"
+@pytest.fixture(scope="module")
+def module_worker(site: Site) -> Iterator[Worker]:
+    """A Celery worker with the site's configuration, as a deployment starts one; one per
+    module (each costs seconds to start and stop), its queue purged before each test."""
+    log_path = site.folder / "worker.log"
     command = [
         str(CELERY),
         "-A",
@@ -87,14 +138,16 @@ def worker(app: Flask, tmp_path: Path) -> Iterator[Worker]:
         "--pool=prefork",
         "--concurrency=2",
         "--loglevel=INFO",
-        f"--hostname={app.config['CELERY_QUEUE']}@%h",
+        f"--hostname={site.queue}@%h",
         "--without-gossip",
         "--without-mingle",
     ]
+    with pytest.MonkeyPatch.context() as monkeypatch, site.app(monkeypatch):
+        environment = _environment()  # the configuration the dashboard's build process is given
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 (our own command, fixed arguments)
             command,
-            env=_environment(),  # the configuration the dashboard's build process is given
+            env=environment,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -107,14 +160,18 @@ def worker(app: Flask, tmp_path: Path) -> Iterator[Worker]:
         _stop(process)
 
 
+@pytest.fixture
+def worker(app: Flask, module_worker: Worker) -> Worker:
+    return replace(module_worker, since=module_worker.log_path.stat().st_size)
+
+
 def _wait_until_ready(process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + WORKER_START_TIMEOUT
-    while " ready." not in log_path.read_text(errors="replace"):
+    def ready() -> bool:
         if process.poll() is not None:
             pytest.fail(f"The Celery worker stopped at start:\n{log_path.read_text()}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"The Celery worker was not ready in time:\n{log_path.read_text()}")
-        time.sleep(0.5)
+        return " ready." in log_path.read_text(errors="replace")
+
+    poll_until(ready, timeout=WORKER_START_TIMEOUT, what="the Celery worker's start")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -139,7 +196,7 @@ def test_the_worker_builds_the_reports_and_sends_the_report_ready_mail(
     admin,
     closed_cycle,  # noqa: F811
     worker,
-    smtp_server,  # noqa: F811
+    smtp_server,
 ):
     page = f"/admin/cycles/{closed_cycle.id}"
     assert "0 of 2 report(s) built." in page_text(admin.get(page).text)
@@ -158,7 +215,7 @@ def test_the_worker_builds_the_reports_and_sends_the_report_ready_mail(
         assert report.pdf.startswith(b"%PDF-")
         assert request.subject.name in first_page_text(report.pdf)
         assert request.subject.name in report.html
-    log = worker.log.read_text(errors="replace")
+    log = worker.log()
     assert "Task feedback360.build_reports[" in log
     assert "succeeded" in log
 
@@ -170,23 +227,22 @@ def test_the_worker_builds_the_reports_and_sends_the_report_ready_mail(
     db.session.rollback()
     queued = db.session.scalars(db.select(QueuedMail).filter_by(kind=REPORT_READY)).all()
     assert [(mail.status, mail.attempts) for mail in queued] == [(SENT, 1), (SENT, 1)]
-    assert "Task feedback360.deliver_mail[" in worker.log.read_text(errors="replace")
+    assert "Task feedback360.deliver_mail[" in worker.log()
     assert db.session.get_one(Cycle, closed_cycle.id).status == "released"
 
 
 def wait_for_mail(smtp: Controller, recipients: set[str]) -> list:
     """The "report ready" messages the SMTP server has been given, once all have arrived."""
-    deadline = time.monotonic() + MAIL_TIMEOUT
-    while True:
-        ready = [
+
+    def ready() -> list | None:
+        messages = [
             envelope
             for envelope in smtp.handler.envelopes
             if b"feedback report is ready" in envelope.content
         ]
-        if {envelope.rcpt_tos[0] for envelope in ready} >= recipients:
-            return ready
-        assert time.monotonic() < deadline, f"mail not sent in time: {len(ready)} arrived"
-        time.sleep(0.5)
+        return messages if {m.rcpt_tos[0] for m in messages} >= recipients else None
+
+    return poll_until(ready, timeout=MAIL_TIMEOUT, what="the report-ready mail")
 
 
 def test_a_chunk_run_twice_builds_nothing_twice(app, closed_cycle, worker):  # noqa: F811
@@ -259,10 +315,7 @@ def test_a_worker_killed_mid_build_leaves_whole_reports_and_the_build_resumes(
     celery = app.extensions["celery"]
     result = celery.send_task("feedback360.build_reports", args=[six_subjects.id, ids, None])
 
-    deadline = time.monotonic() + BUILD_TIMEOUT
-    while not when_kept():
-        assert time.monotonic() < deadline, "no report was kept in time"
-        time.sleep(0.05)
+    poll_until(when_kept, timeout=BUILD_TIMEOUT, what="a report kept", every=0.05)
     for pid in children_of(worker.process.pid):
         os.kill(pid, signal.SIGKILL)  # the processes doing the work die mid-task
     with pytest.raises(Exception, match="Worker"):

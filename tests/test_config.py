@@ -26,6 +26,7 @@ def test_the_example_file_loads_without_complaint(monkeypatch, instance):
     assert app.config["SMTP_PORT"] == 25
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance / 'feedback360.sqlite'}"
     assert app.config["MAIL_OUTBOX_DIR"] == str(instance / "outbox")
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt:32768:8:1"
 
 
 def test_the_instance_folder_config_is_read_and_the_environment_wins(monkeypatch, instance):
@@ -52,7 +53,11 @@ def test_unknown_and_lower_case_keys_are_named(instance):
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("SMTP_PORT = = 1", "not valid TOML"), ('MAIL_BACKEND = "pigeon"', "MAIL_BACKEND must be")],
+    [
+        ("SMTP_PORT = = 1", "not valid TOML"),
+        ('MAIL_BACKEND = "pigeon"', "MAIL_BACKEND must be"),
+        ('PASSWORD_HASH_METHOD = "rot13"', "PASSWORD_HASH_METHOD cannot be used"),
+    ],
 )
 def test_a_broken_config_file_is_refused_with_the_reason(instance, text, message):
     instance.mkdir(parents=True)

@@ -33,8 +33,8 @@ from tests.conftest import (
 
 @pytest.fixture
 def app(request, tmp_path, monkeypatch):
-    """SQLite unless a test asks for each database: deletions must respect foreign keys."""
-    with app_on(getattr(request, "param", "sqlite"), tmp_path, monkeypatch) as app:
+    """The suite's database, unless a test asks for each (deletions must respect foreign keys)."""
+    with app_on(getattr(request, "param", None), tmp_path, monkeypatch) as app:
         yield app
 
 

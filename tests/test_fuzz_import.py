@@ -27,13 +27,13 @@ from feedback360.accounts.models import Person
 from feedback360.accounts.services import person_by_email
 from feedback360.extensions import db
 from tests.conftest import csrf_token, page_text
+from tests.databases import Snapshot, save_database
 from tests.fuzz_helpers import (
     Tally,
     database_rows,
     judge,
     odd_text,
-    restore_database,
-    save_database,
+    rows_as_saved,
     send,
 )
 
@@ -215,7 +215,7 @@ class Office:
     """An app with Ada (administrator), Mo (a manager), Cora (a coach) and Gil, who left."""
 
     app: Flask
-    pristine: str  # what restore_database puts back
+    pristine: Snapshot  # what restore_database puts back
     cookie: str
     token: str
     rows: dict[str, list[tuple[object, ...]]] = field(repr=False)  # Hypothesis prints it
@@ -253,7 +253,7 @@ def test_no_staff_list_fails_and_a_refused_one_changes_nothing(
     )
     @given(upload=uploads())
     def post(upload: Upload) -> None:
-        restore_database(office.app, office.pristine)
+        rows_as_saved(office.app, office.pristine, office.rows)
         client = office.browser()
         body, headers = body_of(upload, office.token)
         response = send(client, IMPORT_PAGE, body, headers)

@@ -7,7 +7,6 @@ How fast it goes is measured in benchmarks/rater_load.py, not here.
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -16,22 +15,20 @@ from sqlalchemy import func
 from feedback360.extensions import db
 from feedback360.feedback.models import SUBMITTED, Invitation, Rating, Response, SubmissionReceipt
 from feedback360.frameworks.models import Framework
-from tests.conftest import SUITE_DATABASE, postgres_database, running_app
+from tests.conftest import running_app
 from tests.rater_load import app_settings, gunicorn, run_raters, seed
 
 RATERS = 50
+pytestmark = pytest.mark.suite_database
 
 
 def test_fifty_raters_at_once_lose_nothing_and_submit_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     instance = tmp_path / "instance"
-    with ExitStack() as stack:
-        if SUITE_DATABASE == "postgresql":
-            url = stack.enter_context(postgres_database(tables=True))
-        else:
-            url = f"sqlite:///{tmp_path / 'load.sqlite'}"
-        app = stack.enter_context(running_app(tmp_path, monkeypatch, **app_settings(instance, url)))
+    with running_app(tmp_path, monkeypatch) as app:  # the suite's database
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        app.config.update(app_settings(instance, url))
         paths = seed(app, RATERS)
         framework = db.session.scalars(db.select(Framework)).one()
         by_value = [[s.id for s in value.statements] for value in framework.values]

@@ -11,10 +11,10 @@ from flask import Flask
 from sqlalchemy import inspect
 
 from feedback360.extensions import db
-from tests.conftest import running_app
+from tests.conftest import DATABASES, running_app
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def empty_app(request, tmp_path, monkeypatch) -> Iterator[Flask]:
     """An app on a database with no tables at all, as a new installation starts."""
     with running_app(tmp_path, monkeypatch, tables=False, database=request.param) as app:

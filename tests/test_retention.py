@@ -33,8 +33,8 @@ def release(cycle: Cycle, on: date = RELEASED_ON) -> None:
 
 @pytest.fixture
 def app(request, tmp_path, monkeypatch):
-    """SQLite, unless a test asks for each database."""
-    with app_on(getattr(request, "param", "sqlite"), tmp_path, monkeypatch) as app:
+    """The suite's database, unless a test asks for each."""
+    with app_on(getattr(request, "param", None), tmp_path, monkeypatch) as app:
         yield app
 
 

@@ -11,9 +11,7 @@ its own copy of that database, so what one test changes no other test sees.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,6 @@ from typing import Any
 import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
-from sqlalchemy import make_url
 from werkzeug.test import TestResponse
 
 from feedback360.accounts.activation import issue_password_token
@@ -40,12 +37,13 @@ from feedback360.reports.services import release_reports
 from feedback360.timeutil import today
 from tests.conftest import (
     PASSWORD,
-    SUITE_DATABASE,
     csrf_token,
-    postgres_database,
     running_app,
     sign_in,
 )
+from tests.databases import Snapshot, restore_database, save_database
+
+pytestmark = pytest.mark.suite_database
 
 ANONYMOUS, RATER = "anonymous", "rater"
 STAFF, MANAGER, ADMIN = "staff member", "line manager", "administrator"
@@ -201,37 +199,22 @@ def build_world() -> World:
 
 
 @pytest.fixture(scope="module")
-def world_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
-    """The world, built once per module on the suite's database: its address."""
+def world_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Snapshot, World]:
+    """The world, built once per module on the suite's database, and saved."""
     folder = tmp_path_factory.mktemp("permissions_world")
-    with ExitStack() as stack:
-        if SUITE_DATABASE == "postgresql":
-            url = stack.enter_context(postgres_database(tables=True))
-        else:
-            url = f"sqlite:///{folder / 'world.sqlite'}"
-        with (
-            pytest.MonkeyPatch.context() as monkeypatch,
-            running_app(folder, monkeypatch, SQLALCHEMY_DATABASE_URI=url),
-        ):
-            world = build_world()
-        yield url, world
+    with pytest.MonkeyPatch.context() as monkeypatch, running_app(folder, monkeypatch) as app:
+        world = build_world()
+        return save_database(app, folder / "world.sqlite"), world
 
 
 @pytest.fixture
 def world(
-    world_database: tuple[str, World], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    world_database: tuple[Snapshot, World], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Flask, World]]:
     """An app on a fresh copy of the world's database."""
-    url, built = world_database
-    with ExitStack() as stack:
-        if SUITE_DATABASE == "postgresql":
-            copy = stack.enter_context(postgres_database(copy_of=url))
-        else:
-            shutil.copyfile(make_url(url).database, tmp_path / "world.sqlite")
-            copy = f"sqlite:///{tmp_path / 'world.sqlite'}"
-        app = stack.enter_context(
-            running_app(tmp_path, monkeypatch, tables=False, SQLALCHEMY_DATABASE_URI=copy)
-        )
+    snapshot, built = world_database
+    with running_app(tmp_path, monkeypatch) as app:
+        restore_database(app, snapshot)
         yield app, built
 
 

@@ -51,6 +51,7 @@ def test_static_files_may_be_cached_but_are_not_sniffed(client):
         assert response.headers.get("Cache-Control") != "no-store"
 
 
+@pytest.mark.suite_database
 def test_https_sites_send_hsts_and_secure_cookies(tmp_path, monkeypatch):
     with running_app(tmp_path, monkeypatch, BASE_URL="https://feedback.example.org") as app:
         response = app.test_client().get("/sign-in")

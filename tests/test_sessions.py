@@ -35,6 +35,7 @@ def test_session_cookies_are_http_only_and_same_site(app, make_person):
     assert "Secure" not in cookie  # the test site is plain http
 
 
+@pytest.mark.suite_database
 def test_cookies_are_secure_when_the_site_is_https(tmp_path, monkeypatch):
     with running_app(tmp_path, monkeypatch, BASE_URL="https://feedback.example.org") as app:
         assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -85,6 +86,7 @@ def test_a_session_ends_after_the_longest_time_however_active(app, make_person):
     assert browser.get("/").location.startswith("/sign-in")
 
 
+@pytest.mark.suite_database
 def test_the_time_outs_are_configurable(tmp_path, monkeypatch, make_person_here):
     with running_app(tmp_path, monkeypatch, SESSION_IDLE_MINUTES=5) as app:
         make_person_here()

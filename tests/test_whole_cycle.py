@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
@@ -30,12 +29,12 @@ from tests.conftest import (
     sign_in,
     submit_form,
     text_of,
+    wait_for_the_build,
 )
 from tests.test_mail import Collector, free_port
 from tests.test_people_import import HEADER, upload
 
 NEW_PASSWORD = "a long new password"
-BUILD_TIMEOUT = 300  # seconds; a shared machine can be slow to start WeasyPrint
 CYCLE = "Spring 2026"
 
 # Thirty people in three business units, each unit with a head who manages the rest.
@@ -280,15 +279,6 @@ def rater_answers_from_mail(app: Flask, message: Message, subject_name: str) -> 
 def rater_declines_from_mail(app: Flask, message: Message) -> None:
     rater, link = app.test_client(), link_in(message, "/r/")
     assert submit_form(rater, f"{link}/decline", {}).location == "/r/declined"
-
-
-def wait_for_the_build(admin: FlaskClient, dashboard: str) -> str:
-    """Reload the dashboard, as its page does by itself, until the build has finished."""
-    deadline = time.monotonic() + BUILD_TIMEOUT
-    while "The build is running." in (text := page_text(admin.get(dashboard).text)):
-        assert time.monotonic() < deadline, "the build did not finish in time"
-        time.sleep(1)
-    return text
 
 
 def pdf_text(data: bytes) -> str:

@@ -7,8 +7,8 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from feedback360.accounts.passwords import hash_password, password_matches
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.timeutil import utcnow
@@ -80,10 +80,10 @@ class Person(UserMixin, db.Model):
         return self.name.split()[0] if self.name.split() else self.name
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return password_matches(self.password_hash, password)
 
     def __repr__(self) -> str:
         return f"<Person {self.id} {self.email}>"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
-
 from email_validator import EmailNotValidError, validate_email
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from feedback360.accounts.models import Person
+from feedback360.accounts.passwords import password_matches
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 
@@ -27,16 +25,11 @@ def person_by_email(email: str) -> Person | None:
     ).scalar_one_or_none()
 
 
-# Checked when nobody has the email (or no password yet), so that an unknown address takes
-# as long to refuse as a wrong password: the time taken must not tell who has an account.
-_NOBODY_HASH = generate_password_hash(secrets.token_urlsafe(16))
-
-
 def authenticate(email: str, password: str) -> Person | None:
     """The active person with this email and password, or None (never saying which was wrong)."""
     person = person_by_email(email)
-    if person is None or not person.password_hash:
-        check_password_hash(_NOBODY_HASH, password)
+    if person is None:
+        password_matches(None, password)  # as slow as a wrong password: nobody learns who is here
         return None
     if not person.check_password(password) or not person.active:
         return None

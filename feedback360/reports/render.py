@@ -296,10 +296,15 @@ def _print_styles() -> tuple[FontConfiguration, CSS]:
 
 def report_pdf(doc: ReportDocument, *, settings: CycleSettings | None = None) -> bytes:
     """The personal report as a tagged PDF/UA-1 document, A4."""
+    return pdf_of_page(report_html(doc, for_pdf=True, settings=settings))
+
+
+def pdf_of_page(page: str) -> bytes:
+    """The PDF of a report page made for print: a pure function of the page's text."""
     # Whitespace with a line break between two tags is only the template's layout; left in,
     # WeasyPrint builds and then discards a box for every run of it.
     html = HTML(
-        string=BETWEEN_TAGS.sub("><", report_html(doc, for_pdf=True, settings=settings)),
+        string=BETWEEN_TAGS.sub("><", page),
         base_url=templates_dir().as_uri() + "/",
         url_fetcher=ReportURLFetcher(),
     )

@@ -120,7 +120,10 @@ def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         # Evaluated, not added as a <script>: the page's CSP refuses inline scripts.
         page.evaluate(AXE.read_text())
-    result = page.evaluate("async () => await window.axe.run(document)")
+    # Only violations are read: axe then skips describing every passing node (half its time).
+    result = page.evaluate(
+        "async () => await window.axe.run(document, {resultTypes: ['violations']})"
+    )
     return [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import io
 import re
-import time
 
+import pytest
 from pypdf import PdfReader
 
 from feedback360.accounts.services import add_person
@@ -18,9 +18,11 @@ from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
 from feedback360.frameworks.services import bundled_framework, load_framework, read_framework_file
-from tests.conftest import PASSWORD, outbox_messages, text_of
+from tests.conftest import BUILD_TIMEOUT, PASSWORD, outbox_messages, poll_until, text_of
 
-BUILD_TIMEOUT = 300  # seconds; a shared machine can be slow to start WeasyPrint
+# The app each journey is served by runs on the suite's database.
+pytestmark = pytest.mark.suite_database
+
 CYCLE = "Spring 2026"
 RATERS = [(f"Rater {n}", f"rater{n}@example.org") for n in range(1, 6)]
 
@@ -123,12 +125,13 @@ def confirm(page, link: str, button, done: str) -> None:  # type: ignore[no-unty
 
 def follow_the_build(page) -> str:  # type: ignore[no-untyped-def]
     """Reload the dashboard (as it does itself every ten seconds) until the build ends."""
-    deadline = time.monotonic() + BUILD_TIMEOUT
-    while "The build is running." in (text := page.locator("main").inner_text()):
-        assert time.monotonic() < deadline, "the build did not finish in time"
-        time.sleep(1)
+
+    def finished() -> str | None:
         page.reload()
-    return text
+        text = page.locator("main").inner_text()
+        return None if "The build is running." in text else text
+
+    return poll_until(finished, timeout=BUILD_TIMEOUT, what="the build", every=0.2)
 
 
 def download_pdf(page, link_name: str) -> bytes:  # type: ignore[no-untyped-def]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from feedback360.accounts.services import add_person
 from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
@@ -22,6 +24,9 @@ from tests.browser.test_browser_journeys import (
     sign_in,
 )
 from tests.conftest import PASSWORD, outbox_messages
+
+# The app each journey is served by runs on the suite's database.
+pytestmark = pytest.mark.suite_database
 
 AUTOSAVE = "[data-autosave-status]"
 STATEMENT = "fieldset.statement"
