@@ -216,12 +216,20 @@ def _back_up_postgres(temporary: Path) -> Contents:
 
 
 def _restore_postgres(path: Path) -> None:
-    in_backup = _postgres_backup_tables(path)
+    in_backup, keys_in_backup = _postgres_backup_tables(path), _postgres_backup_keys(path)
     with db.engine.begin() as connection:
         # Tables of a newer schema than the backup's would stop `db upgrade` afterwards.
         for table in set(inspect(connection).get_table_names()) - in_backup:
             if table in db.metadata.tables or table == "alembic_version":
                 connection.execute(text(f'DROP TABLE "{table}" CASCADE'))
+        # So would a newer foreign key between the backup's tables: the restore could not
+        # drop the key it points at. `db upgrade` adds it again afterwards.
+        for table in in_backup & set(inspect(connection).get_table_names()):
+            for key in inspect(connection).get_foreign_keys(table):
+                if key["name"] and key["name"] not in keys_in_backup:
+                    connection.execute(
+                        text(f'ALTER TABLE "{table}" DROP CONSTRAINT "{key["name"]}"')
+                    )
     # One transaction: a restore that fails half-way leaves the database as it was.
     try:
         _run(
@@ -241,6 +249,11 @@ def _postgres_backup_tables(path: Path) -> set[str]:
     except DomainError as error:
         raise DomainError(f"{path} is damaged and cannot be restored ({error.message}).") from None
     return set(re.findall(r"^\d+; \d+ \d+ TABLE \S+ (\S+) ", listing, re.MULTILINE))
+
+
+def _postgres_backup_keys(path: Path) -> set[str]:
+    listing = _run([_postgres_tool("pg_restore"), "--list", str(path)], dbname=False)
+    return set(re.findall(r"^\d+; \d+ \d+ FK CONSTRAINT \S+ \S+ (\S+) ", listing, re.MULTILINE))
 
 
 def _postgres_backup_revision(path: Path) -> str | None:

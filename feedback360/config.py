@@ -34,6 +34,10 @@ DEFAULTS: dict[str, Any] = {
     # A signed-in session ends after this long without a request, and this long after sign-in.
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_MAX_HOURS": 12,
+    # Where the keys that seal raters' answers until each cycle closes are kept: never in the
+    # database or its backups. <instance>/answer-keys when not set. Every web server a rater
+    # may reach must see the same folder.
+    "ANSWER_KEYS_DIR": None,
     # How passwords are hashed (werkzeug's method string); the default is memory-hard scrypt.
     "PASSWORD_HASH_METHOD": DEFAULT_PASSWORD_METHOD,
     # Rate limits (see feedback360/ratelimits.py). In-memory counts are per worker process:

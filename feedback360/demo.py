@@ -9,7 +9,7 @@ import click
 from feedback360.accounts.services import add_person, person_by_email
 from feedback360.cli import domain_command
 from feedback360.cycles.models import Cycle
-from feedback360.cycles.services import create_cycle
+from feedback360.cycles.services import close_cycle, create_cycle
 from feedback360.extensions import db
 from feedback360.feedback import services as feedback
 from feedback360.feedback.answers import Answers
@@ -79,6 +79,8 @@ def _create_people() -> None:
         business_unit="Leadership Academy",
         line_manager=manager,
     )
+    for name, email, _ in RATERS[1:]:  # colleagues on the staff list (Alex is above)
+        add_person(name, email, staff_type="Police officer", business_unit="Territorial Policing")
     add_person("Chris Adeyemi", "admin@example.org", password=DEMO_PASSWORD, is_admin=True)
     sam.coach = add_person(
         "Nadia Kowalski", "coach@example.org", password=DEMO_PASSWORD, is_coach=True
@@ -114,6 +116,6 @@ def _create_finished_cycle(framework: Framework) -> None:
         for value_index, text in COMMENTS[number :: len(RATERS)]:
             answers.comments[framework.values[value_index].id] = text
         feedback.submit_rater_response(invitation, answers)
-    cycle.close()
+    close_cycle(cycle)
     build_cycle_reports(cycle)
     release_reports(cycle)

@@ -17,7 +17,7 @@ from feedback360.cli import domain_command
 from feedback360.cycles.models import RELEASED, Cycle
 from feedback360.extensions import db
 from feedback360.feedback.models import Comment, FeedbackRequest, Invitation, Rating, Response
-from feedback360.reports.cycle_summary import keep_summary
+from feedback360.reports.cycle_summary import cycle_summary
 from feedback360.timeutil import today as utc_today
 
 
@@ -50,8 +50,8 @@ def apply_retention(today: date) -> list[Deleted]:
 
 
 def delete_responses(cycle: Cycle, today: date) -> int:
-    """Keep the cycle's organisation summary, then delete its responses and drafts."""
-    keep_summary(cycle)  # first: it is worked out from the responses about to go
+    """Delete the cycle's responses and drafts; its organisation summary stays as kept."""
+    cycle_summary(cycle)  # a cycle closed before summaries were kept at the close keeps it now
     requests = select(FeedbackRequest.id).where(FeedbackRequest.cycle_id == cycle.id)
     responses = select(Response.id).where(Response.request_id.in_(requests))
     count = db.session.scalar(select(func.count()).select_from(responses.subquery())) or 0
@@ -67,7 +67,7 @@ def delete_responses(cycle: Cycle, today: date) -> int:
         delete(Response).where(Response.request_id.in_(requests)), execution_options=bulk
     )
     db.session.execute(
-        update(Invitation).where(Invitation.request_id.in_(requests)).values(draft=null()),
+        update(Invitation).where(Invitation.request_id.in_(requests)).values(sealed_answers=null()),
         execution_options=bulk,
     )
     db.session.execute(

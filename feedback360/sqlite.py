@@ -49,6 +49,8 @@ def _on_connect(connection: sqlite3.Connection, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    # Deleted rows are overwritten with zeros, not left in free pages for a copy to read.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

@@ -24,7 +24,7 @@ class RowId(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    from feedback360 import input_checks
+    from feedback360 import about, input_checks
     from feedback360.accounts.views import bp as accounts
     from feedback360.admin import bp as admin
     from feedback360.coaching.views import bp as coaching
@@ -34,7 +34,7 @@ def init_app(app: Flask) -> None:
     from feedback360.reports.views import bp as reports
 
     app.url_map.converters["int"] = RowId
-    for blueprint in (accounts, admin, approvals, coaching, feedback, rater, reports):
+    for blueprint in (about.bp, accounts, admin, approvals, coaching, feedback, rater, reports):
         app.register_blueprint(blueprint)
     input_checks.init_app(app)
 

@@ -22,10 +22,11 @@ from werkzeug.serving import make_server
 
 from feedback360 import create_app
 from feedback360.accounts.models import Person
-from feedback360.accounts.services import add_person
+from feedback360.accounts.services import add_person, person_by_email
 from feedback360.cycles.models import Cycle
 from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
+from feedback360.feedback import services
 from feedback360.frameworks.models import Framework
 from feedback360.frameworks.services import bundled_framework, load_framework, read_framework_file
 from feedback360.reports import render
@@ -318,8 +319,24 @@ def submit_form(client: FlaskClient, page: str, data: dict[str, str], action: st
     return client.post(action or page, data={"csrf_token": csrf_token(html), **data})
 
 
+def on_staff_list(people) -> None:  # type: ignore[no-untyped-def]
+    """Put each (name, email, ...) on the staff list unless it is there: raters come from it."""
+    for name, email, *_ in people:
+        if name.strip() and "@" in email and person_by_email(email) is None:
+            add_person(name, email)
+    db.session.commit()
+
+
+def nominate_colleague(request, name: str, email: str, group: str):  # type: ignore[no-untyped-def]
+    """The subject nominates a colleague from the staff list (put on it first if need be)."""
+    on_staff_list([(name, email)])
+    return services.nominate(request, name, email, group)
+
+
 def nominate_and_send(client: FlaskClient, request_page: str, raters):  # type: ignore[no-untyped-def]
-    """Nominate each (name, email, group) on the request page, then send the invitations."""
+    """Nominate each (name, email, group), colleagues on the staff list, on the request page,
+    then send the invitations."""
+    on_staff_list(raters)
     for name, email, group in raters:
         submit_form(
             client,
@@ -372,15 +389,15 @@ def invited(app: Flask, make_person, open_cycle):  # type: ignore[no-untyped-def
 
     def invite(groups: list[str] | None = None, **cycle_settings: object) -> dict[str, str]:
         groups = groups or ["peer"] * 5
-        make_person("Sam Taylor", "sam@example.org")
+        raters = [(f"Rater {n}", f"rater{n}@example.org", g) for n, g in enumerate(groups, 1)]
+        on_staff_list(raters)
+        # A rater in the line manager's group is Sam's recorded line manager (rule 10).
+        manager = next((person_by_email(e) for _, e, g in raters if g == "line_manager"), None)
+        make_person("Sam Taylor", "sam@example.org", line_manager=manager)
         cycle = open_cycle(min_raters=len(groups), **cycle_settings)
         sign_in(client, "sam@example.org")
         request_page = submit_form(client, "/", {}, action=f"/cycles/{cycle.id}/request").location
-        nominate_and_send(
-            client,
-            request_page,
-            [(f"Rater {n}", f"rater{n}@example.org", group) for n, group in enumerate(groups, 1)],
-        )
+        nominate_and_send(client, request_page, raters)
         links = {message["To"]: link_in(message) for message in outbox_messages(app)}
         return {
             f"rater{n}@example.org": links[f"rater{n}@example.org"]

@@ -32,6 +32,7 @@ from sqlalchemy.exc import OperationalError
 
 from feedback360 import models  # noqa: F401  (every table, for the templates)
 from feedback360.extensions import db
+from feedback360.feedback.sealing import keys_dir
 
 # A server where tests may create databases; CI sets REQUIRE so that an unreachable server
 # fails the run instead of skipping the PostgreSQL tests.
@@ -310,8 +311,10 @@ def empty_database(url: str) -> None:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A database as it was: a copy of the SQLite file, or PostgreSQL's rows and sequences."""
+    """A database as it was: a copy of the SQLite file, or PostgreSQL's rows and sequences;
+    and a copy of the answer keys that open what it holds sealed (kept outside it)."""
 
+    answer_keys: Path
     sqlite_file: Path | None = None
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=dict)
@@ -325,11 +328,17 @@ def _release(app: Flask) -> URL:
 
 
 def save_database(app: Flask, copy: Path) -> Snapshot:
-    """Keep the app's database as it is now (a SQLite file is copied to `copy`)."""
+    """Keep the app's database as it is now (a SQLite file is copied to `copy`), and its
+    answer keys beside it."""
     url = _release(app)
+    keys = copy.with_name(copy.name + "-answer-keys")
+    if keys_dir().exists():
+        shutil.copytree(keys_dir(), keys)
+    else:
+        keys.mkdir()
     if url.get_backend_name() == "sqlite":
         shutil.copyfile(str(url.database), copy)
-        return Snapshot(sqlite_file=copy)
+        return Snapshot(keys, sqlite_file=copy)
     with db.engine.connect() as connection:
         rows = {
             table.name: [dict(row._mapping) for row in connection.execute(table.select())]
@@ -341,12 +350,15 @@ def save_database(app: Flask, copy: Path) -> Snapshot:
                 "WHERE schemaname = 'public' AND last_value IS NOT NULL"
             ).all()
         )
-    return Snapshot(rows=rows, sequences=sequences)
+    return Snapshot(keys, rows=rows, sequences=sequences)
 
 
 def restore_database(app: Flask, snapshot: Snapshot) -> None:
-    """Put the database back as it was saved, so every example starts from the same world."""
+    """Put the database back as it was saved, so every example starts from the same world;
+    its answer keys too (a test that closed a cycle destroyed one)."""
     db.session.remove()
+    shutil.rmtree(keys_dir(), ignore_errors=True)
+    shutil.copytree(snapshot.answer_keys, keys_dir())
     if snapshot.sqlite_file:
         url = _release(app)
         live = Path(str(url.database))

@@ -60,7 +60,9 @@ def seed(app: Flask, raters: int) -> list[str]:
         subject = add_person(f"Subject {n}", f"subject{n}@example.org", password="unused pass")
         request = services.start_request(cycle, subject)
         for m in range(RATERS_PER_SUBJECT):
-            services.add_rater(request, f"Rater {n}.{m}", f"rater{n}.{m}@example.org", "peer")
+            name, email = f"Rater {n}.{m}", f"rater{n}.{m}@example.org"
+            add_person(name, email)  # raters come from the staff list
+            services.add_rater(request, name, email, "peer", by=subject)
         services.send_invitations(request)
         paths += [urllib.parse.urlsplit(services.rater_link(i)).path for i in request.invitations]
     db.session.commit()

@@ -244,16 +244,20 @@ def test_negative_statements_are_reverse_scored_in_value_scores_only():
     assert result.values[1].gap == -1.0
 
 
-def test_a_value_score_takes_each_response_over_the_statements_it_rated():
-    # Value 0 has two statements; rating one of them is half, which is enough.
-    peers = [[5, NOT_SEEN, 3, 3], [5, NOT_SEEN, 3, 3], [5, 1, 3, 3]]
+def test_a_value_score_leaves_out_the_ratings_of_a_hidden_cell():
+    # Value 0 has two statements; only one peer rated the "We will not", so its cell is
+    # hidden and its 3 (reversed, 3) is in no value score: peers score 5.0, not 14/3.
+    peers = [[5, NOT_SEEN, 3, 3], [5, NOT_SEEN, 3, 3], [5, 3, 3, 3]]
     result = report({SELF: forms(1), PEER: peers})
 
-    assert result.values[0].scores[PEER] == 5.0  # 5, 5 and (5 + 6 − 1) / 2
+    assert result.statements[1].cells[PEER].mean is None
+    assert result.values[0].scores[PEER] == 5.0
 
 
-def test_a_response_that_rated_less_than_half_a_value_does_not_count_towards_it():
-    # A three-statement value: the fourth peer rated one of three, so only three count.
+def test_a_value_score_weighs_every_rating_in_its_shown_cells_the_same():
+    # A three-statement value; the fourth peer rated only the first statement. Its rating
+    # counts as much as any other: (4 + 4 + 2 + 5) + (4 + 4 + 2) reversed + (3 + 3 + 3),
+    # over 10 ratings.
     peers = [[4, 2, 3], [4, 2, 3], [2, 4, 3], [5, NOT_SEEN, NOT_SEEN]]
     result = analyse(
         np.array(peers, dtype=float),
@@ -264,11 +268,11 @@ def test_a_response_that_rated_less_than_half_a_value_does_not_count_towards_it(
     )
 
     assert result.statements[0].cells[PEER].mean == 3.75
-    assert result.values[0].scores[PEER] == pytest.approx((11 / 3 + 11 / 3 + 7 / 3) / 3)
+    assert result.values[0].scores[PEER] == pytest.approx(34 / 10)
 
 
-def test_a_value_score_resting_on_too_few_responses_is_not_shown():
-    # The second peer saw neither statement of value 0, so only two responses count there.
+def test_a_value_score_with_none_of_its_cells_shown_is_not_shown():
+    # The second peer saw neither statement of value 0, so both its cells have too few.
     peers = [[4, 2, 3, 3], [NOT_SEEN, NOT_SEEN, 3, 3], [2, NOT_SEEN, 3, 3]]
     result = report({SELF: forms(1), PEER: peers})
 

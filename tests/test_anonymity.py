@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 
 from feedback360.extensions import db
@@ -17,14 +19,25 @@ def test_nothing_in_the_schema_links_an_answer_to_a_rater():
     for name in answer_tables:
         referenced = {fk.column.table.name for fk in tables[name].foreign_keys}
         assert not referenced & rater_tables, f"{name} points at {referenced & rater_tables}"
-    assert set(tables["response"].columns.keys()) == {"id", "request_id", "group", "submitted_on"}
-    # The response's date has no time of day, and its id is random, not a sequence.
-    assert tables["response"].columns["submitted_on"].type.python_type.__name__ == "date"
+    assert set(tables["response"].columns.keys()) == {"id", "request_id", "group"}
+    # No date or time anywhere in an answer, and a response's id is random, not a sequence.
+    for name in answer_tables:
+        for column in tables[name].columns:
+            assert column.type.python_type not in (date, datetime), f"{name}.{column.name}"
     assert tables["response"].columns["id"].autoincrement is not True
-    invitation_targets = {fk.column.table.name for fk in tables["invitation"].foreign_keys}
-    assert invitation_targets == {"feedback_request"}
-    # The invitation records only that it was submitted, never when.
+    invitation_targets = {fk.column.name for fk in tables["invitation"].foreign_keys}
+    # Its request, and who nominated and approved the rater: never the rater's answers.
+    assert {fk.parent.name for fk in tables["invitation"].foreign_keys} == {
+        "request_id",
+        "nominated_by_id",
+        "approved_by_id",
+    }
+    assert invitation_targets == {"id"}
+    # The invitation records only that it was submitted, never when, and its answers only
+    # sealed, until the close.
     assert not [c for c in tables["invitation"].columns if "submitted" in c.name]
+    assert "draft" not in tables["invitation"].columns
+    assert tables["invitation"].columns["sealed_answers"].type.python_type is bytes
 
 
 def answer_all(client, links, framework, scores):

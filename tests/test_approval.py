@@ -9,7 +9,14 @@ import pytest
 from feedback360.audit.models import AuditEntry
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
-from tests.conftest import csrf_token, outbox_messages, page_text, sign_in, submit_form
+from tests.conftest import (
+    csrf_token,
+    on_staff_list,
+    outbox_messages,
+    page_text,
+    sign_in,
+    submit_form,
+)
 
 
 @pytest.fixture
@@ -48,6 +55,7 @@ def self_assess(client, page: str, framework) -> None:
 
 
 def nominate(client, page: str, name: str, email: str, group: str = "peer"):
+    on_staff_list([(name, email)])
     data = {"name": name, "email": email, "group": group}
     return submit_form(client, page, data, action=f"{page}/nominations")
 
@@ -111,6 +119,7 @@ def test_the_line_manager_changes_and_approves_the_list(
     request = db.session.get(FeedbackRequest, int(approval_link.rsplit("/", 1)[1]))
     rater2 = next(i for i in request.invitations if i.email == "rater2@example.org")
     submit_form(morgan, approval_link, {}, action=f"{approval_link}/raters/{rater2.id}/remove")
+    on_staff_list([("Dana New", "dana@example.org")])
     submit_form(
         morgan,
         approval_link,

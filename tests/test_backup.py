@@ -24,6 +24,7 @@ from feedback360.accounts.services import add_person
 from feedback360.audit.models import AuditEntry
 from feedback360.audit.services import record
 from feedback360.cycles.models import Cycle
+from feedback360.cycles.services import close_cycle
 from feedback360.extensions import db
 from feedback360.reports.building import build_cycle_reports
 from feedback360.reports.models import Report
@@ -104,7 +105,7 @@ def a_closed_cycle_with_a_report(app, invited, framework) -> None:  # type: igno
     submit_form(app.test_client(), f"{links['rater4@example.org']}/form", draft)
     submit_form(app.test_client(), f"{links['rater5@example.org']}/decline", {})
     cycle = db.session.scalars(db.select(Cycle)).one()
-    cycle.close()
+    close_cycle(cycle)
     db.session.commit()
     assert len(build_cycle_reports(cycle)) == 1
     db.session.commit()

@@ -6,11 +6,12 @@ import pytest
 
 from feedback360.audit.models import AuditEntry
 from feedback360.cycles.models import Cycle
+from feedback360.cycles.services import close_cycle
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
 from feedback360.reports.models import Report
-from tests.conftest import csrf_token, page_text, wait_for_the_build
+from tests.conftest import csrf_token, nominate_colleague, page_text, wait_for_the_build
 
 
 @pytest.fixture
@@ -19,12 +20,12 @@ def closed_cycle(open_cycle, make_person, framework):
     cycle = open_cycle()
     sam = services.start_request(cycle, make_person("Sam Taylor", "sam@example.org"))
     for n in range(1, 6):
-        services.nominate(sam, f"Peer {n}", f"peer{n}@example.org", "peer")
+        nominate_colleague(sam, f"Peer {n}", f"peer{n}@example.org", "peer")
     services.send_invitations(sam)
     for invitation in sam.invitations:
         services.submit_rater_response(invitation, Answers({s.id: 4 for s in framework.statements}))
     services.start_request(cycle, make_person("Kim Lee", "kim@example.org"))
-    cycle.close()
+    close_cycle(cycle)
     db.session.commit()
     return cycle
 

@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 
 from feedback360.audit.models import AuditEntry
-from feedback360.cycles.services import create_cycle
+from feedback360.cycles.services import close_cycle, create_cycle
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.reports.building import build_cycle_reports
 from feedback360.timeutil import today
-from tests.conftest import page_text, sign_in, submit_form
+from tests.conftest import nominate_colleague, page_text, sign_in, submit_form
 
 NOTE = "Sam wants to work on listening; follow up on the peer comments in June."
 
@@ -30,7 +30,7 @@ def request_in_cycle(framework, subject, *, name: str = "Spring 2026", responder
     request = services.start_request(cycle, subject)
     services.submit_self_assessment(request, all_fours(framework))
     for n in range(1, 4):
-        services.nominate(request, f"Rater {n}", f"rater{n}.{subject.id}@example.org", "peer")
+        nominate_colleague(request, f"Rater {n}", f"rater{n}.{subject.id}@example.org", "peer")
     services.send_invitations(request)
     for invitation in request.invitations[:responders]:
         services.submit_rater_response(invitation, all_fours(framework))
@@ -39,7 +39,7 @@ def request_in_cycle(framework, subject, *, name: str = "Spring 2026", responder
 
 
 def close_and_build(request: FeedbackRequest, *, to_coaches: bool = False) -> None:
-    request.cycle.close()
+    close_cycle(request.cycle)
     build_cycle_reports(request.cycle)
     request.cycle.released_to_coaches = to_coaches
     db.session.commit()

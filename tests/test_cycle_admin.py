@@ -13,7 +13,7 @@ from feedback360.cycles.models import Cycle
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
-from tests.conftest import csrf_token, page_text, sign_in
+from tests.conftest import csrf_token, nominate_colleague, page_text, sign_in
 
 TODAY = date.today()
 
@@ -328,16 +328,17 @@ def small_cycle(open_cycle, make_person, framework):
     """Sam (Operations) has enough responses, Kim (Finance) is waiting for hers, Lee is still
     choosing raters."""
     cycle = open_cycle(min_raters=3)
-    sam = make_person("Sam Taylor", "sam@example.org", business_unit="Operations")
+    mo = make_person("Mo Manager", "mo@example.org")
+    sam = make_person("Sam Taylor", "sam@example.org", business_unit="Operations", line_manager=mo)
     kim = make_person("Kim Lee", "kim@example.org", business_unit="Finance")
     lee = make_person("Lee Jones", "lee@example.org")
     every = Answers({s.id: 4 for s in framework.statements})
 
     request = services.start_request(cycle, sam)
     services.submit_self_assessment(request, every)
-    services.nominate(request, "Mo Manager", "mo@example.org", "line_manager")
+    nominate_colleague(request, "Mo Manager", "mo@example.org", "line_manager")
     for n in range(1, 5):
-        services.nominate(request, f"Peer {n}", f"peer{n}@example.org", "peer")
+        nominate_colleague(request, f"Peer {n}", f"peer{n}@example.org", "peer")
     services.send_invitations(request)
     manager, *peers = request.invitations
     for invitation in peers[:3]:
@@ -347,11 +348,11 @@ def small_cycle(open_cycle, make_person, framework):
 
     request = services.start_request(cycle, kim)
     for n in range(1, 4):
-        services.nominate(request, f"Colleague {n}", f"colleague{n}@example.org", "peer")
+        nominate_colleague(request, f"Colleague {n}", f"colleague{n}@example.org", "peer")
     services.send_invitations(request)
 
     request = services.start_request(cycle, lee)
-    services.nominate(request, "Pat Peer", "pat@example.org", "peer")
+    nominate_colleague(request, "Pat Peer", "pat@example.org", "peer")
     db.session.commit()
     return cycle
 

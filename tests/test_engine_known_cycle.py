@@ -7,9 +7,10 @@ The framework has two values and five statements on the 1–5 scale (`_` is "Not
 
 k = 3; norms need 3 subjects (the larger of norm_min_subjects = 2 and k); two highlights
 per list; the rest at their defaults (blind-spot gap 1.0, agreement margin 0.5, good 4.0,
-r_wg flag 0.5). A response counts towards a value only where it rated at least half of
-the value's statements (2 of 3 for value 0, 1 of 2 for value 1), scoring the mean of
-those ratings with a "We will not" rated x scoring 6 − x.
+r_wg flag 0.5). A value score is the mean of the ratings in the value's shown statement
+cells of a column, every rating weighing the same, a "We will not" rated x scoring 6 − x.
+Gaps, changes, agreement, highlights and norms are read from the numbers as printed, to
+one decimal (halves up: 4.25 prints as 4.3).
 """
 
 from __future__ import annotations
@@ -165,20 +166,20 @@ def test_ana_cells_hidden_by_rule_4_keep_their_counts_and_say_why(ana):
 def test_ana_gaps_read_the_right_way_for_both_kinds_of_statement(ana):
     gaps = [s.gap for s in ana.statements]
     outlooks = [s.outlook for s in ana.statements]
-    # gap = all raters − self: 19/6 − 5, 3.5 − 4, 2 − 2, 4.2 − 5, 1.5 − 4.
-    assert gaps == pytest.approx([-11 / 6, -0.5, 0.0, -0.8, -2.5])
+    # gap = all raters − self as printed: 3.2 (19/6) − 5.0, 3.5 − 4, 2 − 2, 4.2 − 5, 1.5 − 4.
+    assert gaps == [-1.8, -0.5, 0.0, -0.8, -2.5]
     # s2 and s4 are "We will not": others seeing s4 less often than Ana thinks is good.
-    assert outlooks == pytest.approx([-11 / 6, -0.5, 0.0, -0.8, 2.5])
+    assert outlooks == [-1.8, -0.5, 0.0, -0.8, 2.5]
 
 
 def test_ana_blind_spots_strengths_and_extremes(ana):
-    assert ana.blind_spots == [Highlight(0, pytest.approx(19 / 6), 5.0, pytest.approx(-11 / 6))]
+    assert ana.blind_spots == [Highlight(0, pytest.approx(19 / 6), 5.0, -1.8)]
     assert ana.hidden_strengths == [Highlight(4, 1.5, 4.0, 2.5)]
     # Positive statements by all raters' mean: s3 4.2, s1 3.5, s0 3.17; the lowest list
     # takes what the highest left.
     assert [h.statement_index for h in ana.highest] == [3, 1]
     assert [h.statement_index for h in ana.lowest] == [0]
-    assert ana.highest[0] == Highlight(3, 4.2, 5.0, pytest.approx(-0.8))
+    assert ana.highest[0] == Highlight(3, 4.2, 5.0, -0.8)
     # Negative statements seen most: s2 2.0, then s4 1.5.
     assert [(h.statement_index, h.others) for h in ana.most_seen_negative] == [(2, 2.0), (4, 1.5)]
 
@@ -190,64 +191,73 @@ def test_ana_agreement_between_raters(ana):
     assert [s.raters_disagree for s in ana.statements] == [True, False, False, False, False]
 
 
-def test_ana_value_scores_count_only_responses_that_rated_half_the_value(ana):
-    # Value 0 per response (s2 reversed): self (5 + 4 + 4)/3 = 13/3; peers 14/3, (4 + 4)/2,
-    # 12/3; direct reports 8/3, — (one of three rated), 8/3. Direct reports have only two
-    # responses that count, so they are hidden, and then peers too: all raters (5) minus
-    # peers (3) would be those two.
+def test_ana_value_scores_hold_only_the_ratings_in_shown_cells(ana):
+    # Value 0 (s2 reversed): self (5 + 4 + 4)/3 = 13/3. Peers and direct reports show only
+    # s0: 12/3 and 7/3. All raters show s0 (19 over 6), s1 (14 over 4) and s2 (1, 2, 1,
+    # 3, 3 reversed: 20 over 5), every rating weighing the same: 53/15.
     value0 = ana.values[0]
     assert value0.scores == {
         SELF: pytest.approx(13 / 3),
+        PEER: 4.0,
+        DIRECT_REPORT: pytest.approx(7 / 3),
+        ALL_RATERS: pytest.approx(53 / 15),  # 3.53
+    }
+    # Value 1 (s4 reversed): self (5 + 2)/2. Peers and direct reports show neither s3 nor
+    # s4, so they have no value score; all raters: s3 21 over 5, s4 5, 5, 4, 4 over 4.
+    value1 = ana.values[1]
+    assert value1.scores == {
+        SELF: 3.5,
         PEER: None,
         DIRECT_REPORT: None,
-        ALL_RATERS: pytest.approx((14 / 3 + 4 + 4 + 8 / 3 + 8 / 3) / 5),  # 3.6
+        ALL_RATERS: pytest.approx(39 / 9),
     }
-    # Value 1 (s4 reversed): self (5 + 2)/2; peers 4, 4.5, 5; direct reports 4, 4, 4.
-    value1 = ana.values[1]
-    assert value1.scores == {SELF: 3.5, PEER: 4.5, DIRECT_REPORT: 4.0, ALL_RATERS: 4.25}
-    assert value0.gap == pytest.approx(3.6 - 13 / 3)
-    assert value1.gap == 0.75
+    # Gaps as printed: 3.5 − 4.3 and 4.3 − 3.5.
+    assert value0.gap == -0.8
+    assert value1.gap == 0.8
 
 
 def test_ana_self_other_agreement_per_value(ana):
-    # Value 0: self − others = 13/3 − 3.6 = 0.73 > 0.5, and 3.6 is below "Often" (4.0).
+    # Value 0: self − others = 4.3 − 3.5 = 0.8 > 0.5, and 3.5 is below "Often" (4.0).
     assert ana.values[0].agreement == Agreement(OVER_ESTIMATOR, good=False)
     assert ana.values[0].agreement.label == "Over-estimates"
-    # Value 1: 3.5 − 4.25 = −0.75 < −0.5, and 4.25 reaches 4.0.
+    # Value 1: 3.5 − 4.3 = −0.8 < −0.5, and 4.3 reaches 4.0.
     assert ana.values[1].agreement == Agreement(UNDER_ESTIMATOR, good=True)
 
 
 def test_ana_change_since_her_previous_report(ana):
-    assert ana.values[0].change == pytest.approx(3.6 - 3.0)
+    assert ana.values[0].change == 0.5  # 3.5 as printed − 3.0
     assert ana.values[1].change is None  # nothing shown last time
 
 
 def test_norms_over_the_three_subjects(ana, ben, cleo):
-    # s0 all-raters means: Cleo 3, Ana 19/6, Ben 4.25. Quartiles interpolate linearly at
-    # positions 0.5, 1 and 1.5; a percentile is the share below plus half of the ties.
-    p25, p75 = 3 + 0.5 * (19 / 6 - 3), 19 / 6 + 0.5 * (4.25 - 19 / 6)
+    # s0 all-raters means as printed: Cleo 3.0, Ana 3.2 (19/6), Ben 4.3 (4.25). Quartiles
+    # interpolate linearly at positions 0.5, 1 and 1.5; a percentile is the share below
+    # plus half of the ties.
     assert ana.statements[0].norm == Norm(
         3,
-        pytest.approx(p25),
-        pytest.approx(19 / 6),
-        pytest.approx(p75),
+        pytest.approx(3.1),
+        pytest.approx(3.2),
+        pytest.approx(3.75),
         pytest.approx(100 * 1.5 / 3),
     )
     assert ben.statements[0].norm.percentile == pytest.approx(100 * 2.5 / 3)
     assert cleo.statements[0].norm.percentile == pytest.approx(100 * 0.5 / 3)
-    # s2: Ben 1.25, Ana 2, Cleo 2 — Ana and Cleo tie: one below, half of two level.
-    assert ana.statements[2].norm == Norm(3, 1.625, 2.0, 2.0, pytest.approx(100 * 2 / 3))
+    # s2: Ben 1.3 (1.25), Ana 2, Cleo 2 — Ana and Cleo tie: one below, half of two level.
+    assert ana.statements[2].norm == Norm(
+        3, pytest.approx(1.65), 2.0, 2.0, pytest.approx(100 * 2 / 3)
+    )
     assert cleo.statements[2].norm.percentile == pytest.approx(100 * 2 / 3)
     assert ben.statements[2].norm.percentile == pytest.approx(100 * 0.5 / 3)
     # s4 is hidden for Ben, so only two subjects have it: no norm.
     assert ana.statements[4].norm is None
     assert ben.statements[4].norm is None
-    # Value 0: Cleo 31/9, Ana 3.6, Ben 4.5.
+    # Value 0 as printed: Cleo 3.4 (31/9), Ana 3.5 (53/15), Ben 4.5.
     assert ana.values[0].norm == Norm(
-        3, pytest.approx(31 / 18 + 1.8), 3.6, pytest.approx(4.05), pytest.approx(50.0)
+        3, pytest.approx(3.45), 3.5, pytest.approx(4.0), pytest.approx(50.0)
     )
-    # Value 1: Cleo 11/3, Ana 4.25, Ben 4.5.
-    assert ana.values[1].norm.percentile == pytest.approx(50.0)
+    # Value 1: Cleo 3.7 (11/3), Ana 4.3 (39/9) and Ben 4.3 (4.25) level: one below, half
+    # of two level.
+    assert ana.values[1].norm.percentile == pytest.approx(100 * 2 / 3)
     assert (ana.norm_subjects, ben.norm_subjects, cleo.norm_subjects) == (3, 3, 3)
 
 
@@ -276,18 +286,23 @@ def test_ben_is_shown_only_as_a_pool(ben):
 
 
 def test_ben_values_strengths_and_extremes(ben):
-    # Value 0: (4+5+5)/3, (4+4+5)/3, (5+4+4)/3, (4+5+5)/3 → 54/12 = 4.5.
-    # Value 1: 4.5, 5, 4, 4.5 → 4.5. Self 3 on both.
+    # Value 0: s0 17, s1 18 and s2 reversed 5 + 5 + 4 + 5, over 12 ratings → 4.5.
+    # Value 1: s4 has only two ratings, so only s3 counts: 17/4 = 4.25. Self 3 on both.
+    assert [v.scores for v in ben.values] == [
+        {SELF: 3.0, OTHER_RATERS: 4.5, ALL_RATERS: 4.5},
+        {SELF: 3.0, OTHER_RATERS: 4.25, ALL_RATERS: 4.25},
+    ]
     for value in ben.values:
-        assert value.scores == {SELF: 3.0, OTHER_RATERS: 4.5, ALL_RATERS: 4.5}
         assert value.agreement == Agreement(UNDER_ESTIMATOR, good=True)
-        assert value.change == 0.5
-    # Outlooks 1.25, 1.5, 1.75 (s2 is "We will not": 1.25 seen against 3 thought), 1.25.
+    # Against 4.0 and 4.0 last time, as printed: 4.5 and 4.3.
+    assert [v.change for v in ben.values] == [0.5, 0.3]
+    # Outlooks as printed: 4.3 − 3, 1.5, 1.7 (s2 is "We will not": 1.3 seen against 3
+    # thought), 1.3.
     assert [(h.statement_index, h.outlook) for h in ben.hidden_strengths] == [
-        (2, 1.75),
+        (2, 1.7),
         (1, 1.5),
-        (0, 1.25),
-        (3, 1.25),
+        (0, 1.3),
+        (3, 1.3),
     ]
     assert ben.blind_spots == []
     # s0 and s3 tie at 4.25: statement order decides.
@@ -334,4 +349,5 @@ def test_the_cycle_arrays_hold_what_the_reports_show(cycle):
     ]
     assert cycle.others[ANA].tolist() == pytest.approx([19 / 6, 3.5, 2.0, 4.2, 1.5])
     assert np.isnan(cycle.others[BEN, 4])
-    assert cycle.value_responses[ANA, :, 0].tolist() == [1, 0, 3, 2, 0, 0, 5]
+    # Ratings in value 0's shown cells: self 3; peers and direct reports s0 alone; all 15.
+    assert cycle.value_ratings[ANA, :, 0].tolist() == [3, 0, 3, 3, 0, 0, 15]

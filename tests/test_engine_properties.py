@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import statistics
 from collections import Counter
+from fractions import Fraction
 from unittest import mock
 
 import numpy as np
@@ -64,6 +66,16 @@ def cycles(draw: st.DrawFn) -> dict:
         norm_min_subjects=draw(st.integers(1, 4)),
     )
     return {"arrays": arrays, "settings": cycle_settings, "block": draw(st.sampled_from([1, 2]))}
+
+
+def printed(x: float) -> Fraction:
+    """A mean or score as the report prints it: to the tenth, halves away from zero.
+
+    Read as the exact ratio it stands for (a sum over a count), not as its binary float.
+    """
+    exact = Fraction(x).limit_denominator(10_000)
+    tenths = math.floor(abs(exact) * 10 + Fraction(1, 2))
+    return Fraction(tenths if exact >= 0 else -tenths, 10)
 
 
 def rows_of(arrays: CycleArrays, subject: int) -> tuple[np.ndarray, list[str]]:
@@ -142,10 +154,10 @@ def check_report(result: ReportResult, ratings: np.ndarray, groups: list[str], c
             assert statement.raters_disagree == (expected is not None and expected < 0.5)
             own = cells.get(SELF)
             if own is not None and own.mean is not None:
-                gap = everyone.mean - own.mean
-                assert statement.gap == pytest.approx(gap)
+                gap = printed(everyone.mean) - printed(own.mean)  # as printed, to the tenth
+                assert statement.gap == float(gap)
                 positive = arrays.statement_positive[s]
-                assert statement.outlook == pytest.approx(gap if positive else -gap)
+                assert statement.outlook == float(gap if positive else -gap)
         else:
             assert (statement.gap, statement.rwg, statement.raters_disagree) == (None, None, False)
 
@@ -154,9 +166,12 @@ def check_report(result: ReportResult, ratings: np.ndarray, groups: list[str], c
 
 
 def check_highlights(result: ReportResult, positive: np.ndarray):
-    """Blind spots, strengths and extremes, sorted and cut the plain way (defaults 1.0, 5)."""
+    """Blind spots, strengths and extremes, sorted and cut the plain way (defaults 1.0, 5).
+
+    Means are compared as printed: no list or order may tell apart two that print the same.
+    """
     others = {
-        s.index: cell.mean
+        s.index: printed(cell.mean)
         for s in result.statements
         if (cell := s.cells.get(ALL_RATERS)) is not None and cell.mean is not None
     }
@@ -180,44 +195,40 @@ def check_highlights(result: ReportResult, positive: np.ndarray):
     seen = [s for s in others if not positive[s] and others[s] > 1.0]
     assert indices(result.most_seen_negative) == sorted(seen, key=lambda s: (-others[s], s))[:5]
     for highlight in result.blind_spots + result.highest + result.most_seen_negative:
-        assert highlight.others == others[highlight.statement_index]
+        cell = result.statements[highlight.statement_index].cells[ALL_RATERS]
+        assert highlight.others == cell.mean
         assert highlight.outlook == outlook.get(highlight.statement_index)
 
 
 def check_values(result, ratings, rows, raters, exempt, cycle):
-    """Value scores: the mean over responses that rated half the value, negatives reversed."""
-    arrays, k = cycle["arrays"], cycle["settings"].k
+    """Value scores: the mean of every rating in the value's shown cells, negatives reversed."""
+    arrays = cycle["arrays"]
     for value in result.values:
         statements = np.flatnonzero(arrays.statement_value == value.index)
-        per_response = {}
-        for r in range(len(ratings)):
-            scores = [
+        for key, score in value.scores.items():
+            held = [
                 x if arrays.statement_positive[s] else arrays.scale_points + 1 - x
                 for s in statements
+                if result.statements[s].cells[key].mean is not None
+                for r in rows[key]
                 if not np.isnan(x := ratings[r, s])
             ]
-            if scores and 2 * len(scores) >= len(statements):
-                per_response[r] = statistics.mean(scores)
-        counted = {key: [per_response[r] for r in rows[key] if r in per_response] for key in rows}
-        for key, score in value.scores.items():
-            if score is not None:
-                assert key in exempt or len(counted[key]) >= k
-                assert score == pytest.approx(statistics.mean(counted[key]))
-            elif not counted[key]:
-                continue
+            if held:
+                assert score == pytest.approx(statistics.mean(held))
             else:
-                assert key not in exempt
+                assert score is None
+                # Self and an identifiable manager show every cell they rated.
+                rated = [r for r in rows[key] for s in statements if not np.isnan(ratings[r, s])]
+                assert key not in exempt or not rated
         everyone = value.scores.get(ALL_RATERS)
-        if everyone is not None:
-            shown = sum(len(counted[key]) for key in raters if value.scores[key] is not None)
-            beyond = len(counted[ALL_RATERS]) - shown
-            assert beyond == 0 or beyond >= k
         own = value.scores.get(SELF)
         if own is not None and everyone is not None:
-            assert value.gap == pytest.approx(everyone - own)
-            over, under = own - everyone > 0.5, own - everyone < -0.5
-            kind = OVER_ESTIMATOR if over else UNDER_ESTIMATOR if under else IN_AGREEMENT
-            assert value.agreement == Agreement(kind, everyone >= 4.0)
+            gap = printed(everyone) - printed(own)
+            assert value.gap == float(gap)
+            kind = (
+                OVER_ESTIMATOR if -gap > 0.5 else UNDER_ESTIMATOR if -gap < -0.5 else IN_AGREEMENT
+            )
+            assert value.agreement == Agreement(kind, printed(everyone) >= 4)
         else:
             assert value.gap is None
             assert value.agreement is None
@@ -265,11 +276,14 @@ def check_norms_and_change(reports: list[ReportResult], cycle: dict):
     arrays, cycle_settings = cycle["arrays"], cycle["settings"]
     minimum = max(cycle_settings.norm_min_subjects, cycle_settings.k)
 
-    def everyone(result: ReportResult, kind: str, index: int) -> float | None:
+    def everyone(result: ReportResult, kind: str, index: int) -> Fraction | None:
+        """The "All raters" score as printed: norms place printed numbers only."""
         if kind == "statements":
             cell = result.statements[index].cells.get(ALL_RATERS)
-            return None if cell is None else cell.mean
-        return result.values[index].scores.get(ALL_RATERS)
+            score = None if cell is None else cell.mean
+        else:
+            score = result.values[index].scores.get(ALL_RATERS)
+        return None if score is None else printed(score)
 
     for kind, count in (("statements", arrays.ratings.shape[1]), ("values", arrays.n_values)):
         for index in range(count):
@@ -280,15 +294,16 @@ def check_norms_and_change(reports: list[ReportResult], cycle: dict):
                 if mine is None or len(shown) < minimum:
                     assert norm is None
                     continue
-                p25, median, p75 = statistics.quantiles(shown, n=4, method="inclusive")
+                quartiles = statistics.quantiles(map(float, shown), n=4, method="inclusive")
+                p25, median, p75 = quartiles
                 assert (norm.subjects, norm.p25, norm.median, norm.p75) == (
                     len(shown),
                     pytest.approx(p25),
                     pytest.approx(median),
                     pytest.approx(p75),
                 )
-                below = sum(x < mine - 1e-9 for x in shown)
-                level = sum(abs(x - mine) <= 1e-9 for x in shown)
+                below = sum(x < mine for x in shown)
+                level = sum(x == mine for x in shown)
                 assert norm.percentile == pytest.approx(100 * (below + level / 2) / len(shown))
     for subject, result in enumerate(reports):
         norms = [r.norm.subjects for r in (*result.statements, *result.values) if r.norm]
@@ -299,4 +314,4 @@ def check_norms_and_change(reports: list[ReportResult], cycle: dict):
             if now is None or np.isnan(before):
                 assert value.change is None
             else:
-                assert value.change == pytest.approx(now - before)
+                assert value.change == float(printed(now) - printed(before))

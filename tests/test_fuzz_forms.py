@@ -201,6 +201,7 @@ def cycle_fields(facts: FuzzWorld) -> dict[str, list[str]]:
         "threshold": ["3", "1", "2"],
         "manager_identifiable": ["y", ""],
         "manager_approves": ["y", ""],
+        "outside_raters": ["y", ""],
         "release_mode": ["coach_first", "together", "never"],
         "retention_days": ["365", "0", "36501"],
     }

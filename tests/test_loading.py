@@ -1,4 +1,6 @@
-"""A whole cycle's responses load into the engine's arrays exactly as people answered."""
+"""A closed cycle's responses load into the engine's arrays exactly as people answered, under
+the labels the close stored them by (a group shown on its own, or pooled), with the counts
+of each group kept at the close."""
 
 from __future__ import annotations
 
@@ -7,13 +9,12 @@ import math
 import numpy as np
 import pytest
 
-from feedback360.cycles.services import create_cycle
+from feedback360.cycles.services import close_cycle, create_cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback.answers import NOT_SEEN, Answers
 from feedback360.feedback.models import FeedbackRequest, Response
 from feedback360.feedback.services import (
-    nominate,
     send_invitations,
     start_request,
     submit_rater_response,
@@ -21,8 +22,7 @@ from feedback360.feedback.services import (
 )
 from feedback360.reports.inputs import GROUP_CODE
 from feedback360.reports.loading import load_comments, load_cycle
-from feedback360.timeutil import today
-from tests.conftest import DATABASES, app_on, sign_in, submit_form
+from tests.conftest import DATABASES, app_on, nominate_colleague, sign_in, submit_form
 
 SAM_RATERS = ["line_manager", "peer", "peer", "peer", "direct_report"]
 ALEX_RATERS = ["peer", "peer", "other", "other", "other"]  # the last never answers
@@ -108,12 +108,12 @@ def cycle_with_answers(app, framework, invited, make_person):
     alex_request = start_request(cycle, alex)
     submit_self_assessment(alex_request, answers(framework, 10))
     for number, group in enumerate(ALEX_RATERS, start=11):
-        nominate(alex_request, f"Rater {number}", f"rater{number}@example.org", group)
+        nominate_colleague(alex_request, f"Rater {number}", f"rater{number}@example.org", group)
     send_invitations(alex_request)
     for person, invitation in enumerate(alex_request.invitations[:-1], start=11):
         submit_rater_response(invitation, answers(framework, person))
     # A response kept without ratings (as a framework edit could leave) is still a row.
-    db.session.add(Response(request_id=alex_request.id, group="other", submitted_on=today()))
+    db.session.add(Response(request_id=alex_request.id, group="other"))
 
     kim_request = start_request(cycle, make_person("Kim Lee", "kim@example.org"))
 
@@ -121,6 +121,7 @@ def cycle_with_answers(app, framework, invited, make_person):
     other = create_cycle("Autumn 2026", framework)
     other.open()
     submit_self_assessment(start_request(other, alex), answers(framework, 99))
+    close_cycle(cycle)
     db.session.commit()
     return cycle, sam_request, alex_request, kim_request
 
@@ -145,15 +146,20 @@ def test_a_cycle_loads_as_the_answers_given(app, framework, cycle_with_answers):
     assert arrays.scale_points == 5
     assert arrays.previous_value_scores is None
 
-    # Rows are grouped by subject, then by group with self first.
+    # Rows are grouped by subject, then by label with self first. Each of Sam's and Alex's
+    # groups below k made the pool too small to show alone, so every rater is pooled (rule 4).
+    pooled = GROUP_CODE["pooled"]
     assert arrays.subject.tolist() == [0] * 6 + [1] * 6
-    assert arrays.group.tolist() == [0, 1, 2, 2, 2, 3] + [0, 2, 2, 4, 4, 4]
+    assert arrays.group.tolist() == [0] + [pooled] * 5 + [0] + [pooled] * 5
     assert arrays.group.dtype == np.int8
+    # How many each group gave is kept apart from the stored labels (self, manager, peer,
+    # direct report, other); Kim has none.
+    assert arrays.group_counts.tolist() == [[1, 1, 3, 1, 0], [1, 0, 2, 0, 3], [0, 0, 0, 0, 0]]
 
-    sam_rows = [("self", 0)] + [(g, n) for n, g in enumerate(SAM_RATERS, start=1)]
+    sam_rows = [("self", 0)] + [("pooled", n) for n in range(1, 6)]
     assert same(rows_of(arrays, 0), expected(framework, sam_rows))
-    alex_rows = [("self", 10), ("peer", 11), ("peer", 12), ("other", 13), ("other", 14)]
-    empty = (GROUP_CODE["other"], [math.nan] * 46)
+    alex_rows = [("self", 10)] + [("pooled", n) for n in (11, 12, 13, 14)]
+    empty = (pooled, [math.nan] * 46)
     assert same(rows_of(arrays, 1), in_order([*expected(framework, alex_rows), empty]))
     # Sam's own row: "Not seen" for the eighth statement is NaN beside the seventh's 2.
     assert arrays.ratings[0, 6] == 2.0
@@ -168,7 +174,8 @@ def test_chosen_requests_load_in_the_order_given(app, cycle_with_answers):
     assert loaded.request_ids == [kim_request.id, sam_request.id]
     assert loaded.arrays.n_subjects == 2
     assert loaded.arrays.subject.tolist() == [1] * 6
-    assert loaded.arrays.group.tolist() == [0, 1, 2, 2, 2, 3]
+    assert loaded.arrays.group.tolist() == [0] + [GROUP_CODE["pooled"]] * 5
+    assert loaded.arrays.group_counts.tolist() == [[0, 0, 0, 0, 0], [1, 1, 3, 1, 0]]
 
 
 @pytest.mark.parametrize("which", ["unknown", "twice", "other cycle"])
@@ -202,7 +209,7 @@ def test_a_cycle_without_responses_loads_empty(app, framework, open_cycle, make_
 def test_comments_load_with_their_value_and_group(app, framework, cycle_with_answers):
     cycle, sam_request, alex_request, _ = cycle_with_answers
 
-    assert load_comments(cycle.id, sam_request.id) == [(1, "peer", "Listens before deciding.")]
+    assert load_comments(cycle.id, sam_request.id) == [(1, "pooled", "Listens before deciding.")]
     assert load_comments(cycle.id, alex_request.id) == []
     with pytest.raises(DomainError):
         load_comments(999_999, sam_request.id)

@@ -30,7 +30,7 @@ from feedback360.mailing.services import (
     retry_failed,
 )
 from feedback360.timeutil import utcnow
-from tests.conftest import DATABASES, running_app
+from tests.conftest import DATABASES, nominate_colleague, running_app
 from tests.test_mail import RATERS, Collector, free_port, invite_five_peers, links_in
 
 StartServer = Callable[..., Controller]
@@ -216,7 +216,7 @@ def test_a_rolled_back_action_sends_nothing(app, make_person, open_cycle, start_
     sam = make_person("Sam Taylor", "sam@example.org")
     request = services.start_request(open_cycle(), sam)
     for name, email in RATERS:
-        services.nominate(request, name, email, "peer")
+        nominate_colleague(request, name, email, "peer")
     db.session.commit()
 
     services.send_invitations(request)

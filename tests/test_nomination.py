@@ -7,7 +7,14 @@ import re
 import pytest
 
 from feedback360.extensions import db
-from tests.conftest import nominate_and_send, outbox_messages, page_text, sign_in, submit_form
+from tests.conftest import (
+    nominate_and_send,
+    on_staff_list,
+    outbox_messages,
+    page_text,
+    sign_in,
+    submit_form,
+)
 
 
 @pytest.fixture
@@ -48,6 +55,7 @@ def suggested(html: str) -> dict[str, str]:
 
 
 def nominate(client, page: str, name: str, email: str, group: str):
+    on_staff_list([(name, email)])
     data = {"name": name, "email": email, "group": group}
     return submit_form(client, page, data, action=f"{page}/nominations")
 

@@ -6,7 +6,7 @@ import csv
 import io
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import numpy as np
@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedback360.reports.inputs import GROUP_CODE, CycleArrays, CycleSettings
+from feedback360.reports.linked_views import linked_summaries
 from feedback360.reports.organisation import (
     ALL,
     OrganisationSummary,
@@ -22,7 +23,7 @@ from feedback360.reports.organisation import (
     organisation_summary,
     summary_csv,
 )
-from feedback360.reports.results import PEER, SELF
+from feedback360.reports.results import PEER, POOLED, SELF
 
 NOT_SEEN = math.nan
 
@@ -98,8 +99,8 @@ def test_a_unit_of_two_is_hidden_and_the_next_smallest_goes_too_so_it_cannot_be_
     # Operations: four people, two raters each; one did not see Cat blame others.
     #   Be honest:    5 4 | 5 4 | 5 4 | 5 4   = 36 / 8 = 4.5
     #   Blame others: 1 2 | 1 3 | 2 - | 3 2   = 14 / 7 = 2.0
-    #   Integrity, each response's mean with Blame others reversed (6 − x):
-    #     5 4 | 5 3.5 | 4.5 4 | 4 4 = 34 / 8 = 4.25;  Respect = 4.0
+    #   Integrity, every rating of both once, Blame others reversed (6 − x):
+    #     (36 + 6 × 7 − 14) / (8 + 7) = 64 / 15;  Respect = 4.0
     # Self "Be honest": 5, 4, 4, 3 = 16 / 4 = 4.0
     org.person("Operations", [[5, 1, 4, 4], [4, 2, 4, 4]], self_form=[5, 1, 4, 4])
     org.person("Operations", [[5, 1, 4, 4], [4, 3, 4, 4]], self_form=[4, 1, 4, 4])
@@ -123,9 +124,9 @@ def test_a_unit_of_two_is_hidden_and_the_next_smallest_goes_too_so_it_cannot_be_
     # Blame others, All: (14 + 8 + 6) / (7 + 4 + 3) = 28 / 14 = 2.0.
     assert summary.statements[BLAME]["Operations"] == SummaryCell(4, 7, 2.0)
     assert summary.statements[BLAME][ALL] == SummaryCell(9, 14, 2.0)
-    assert summary.values[INTEGRITY]["Operations"] == SummaryCell(4, 8, 4.25)
-    # All's Integrity: Legal's responses score (3 + 4) / 2 = 3.5, Finance's (4 + 4) / 2 = 4,
-    # so (34 + 4 × 3.5 + 3 × 4) / 15 = 60 / 15 = 4.0.
+    assert summary.values[INTEGRITY]["Operations"] == SummaryCell(4, 8, 64 / 15)
+    # All's Integrity: Be honest 60 over 15, Blame others reversed 6 × 14 − 28 = 56 over 14,
+    # so 116 / 29 = 4.0.
     assert summary.values[INTEGRITY][ALL] == SummaryCell(9, 15, 4.0)
     assert summary.values[RESPECT]["Operations"].mean == 4.0
     assert summary.values[INTEGRITY]["Legal"].hidden_reason == TOO_FEW_SUBJECTS
@@ -158,9 +159,9 @@ def test_a_statement_few_raters_could_rate_is_hidden_for_that_unit_only():
     assert listen["Legal"] == SummaryCell(3, 3, 2.0)
     assert listen[ALL] == SummaryCell(7, 7, (5 * 4 + 2 * 3) / 7)
     assert summary.statements[HONEST]["Operations"] == SummaryCell(3, 3, 4.0)
-    # A value score takes each response whole where it rated at least half the value's
-    # statements: Operations' Respect is ((5 + 3) / 2 + (5 + 3) / 2 + 3) / 3 = 11 / 3.
-    assert summary.values[RESPECT]["Operations"] == SummaryCell(3, 3, 11 / 3)
+    # A value score holds only the ratings in the unit's shown cells: Operations' Respect
+    # leaves out its hidden "Listen" ratings and is "Treat people fairly" alone, 3.0.
+    assert summary.values[RESPECT]["Operations"] == SummaryCell(3, 3, 3.0)
     assert summary.values[RESPECT]["Legal"] == SummaryCell(3, 3, (2 + 3) / 2)
 
 
@@ -337,17 +338,26 @@ def reference_statement(org: Organisation, group: str, segment: str, s: int) -> 
     return len({subject for subject, _ in rated}), len(rated), mean
 
 
-def reference_value(org: Organisation, group: str, segment: str, v: int) -> tuple:
-    """Subjects, responses and mean score, from forms rating at least half the value."""
+def reference_value(
+    org: Organisation, group: str, segment: str, v: int, statements: list[dict]
+) -> tuple:
+    """Subjects, responses and mean score, from the segment's shown cells of the value.
+
+    Every rating in those cells counts once, "We will not" reversed (6 − x). The counts are
+    of the responses with a rating there, or, where no cell is shown, of all that rated
+    the value.
+    """
     mine = [s for s, value in enumerate(org.statement_value) if value == v]
-    scores = []
+    shown = [s for s in mine if statements[s][segment].mean is not None]
+    ratings, counted = [], []
     for subject, form in forms_of(org, group, segment):
-        rated = [form[s] if org.statement_positive[s] else 6 - form[s] for s in mine]
-        rated = [x for x in rated if not math.isnan(x)]
-        if rated and 2 * len(rated) >= len(mine):
-            scores.append((subject, sum(rated) / len(rated)))
-    mean = sum(x for _, x in scores) / len(scores) if scores else None
-    return len({subject for subject, _ in scores}), len(scores), mean
+        held = [form[s] if org.statement_positive[s] else 6 - form[s] for s in shown]
+        held = [x for x in held if not math.isnan(x)]
+        ratings += held
+        if held or (not shown and any(not math.isnan(form[s]) for s in mine)):
+            counted.append(subject)
+    mean = sum(ratings) / len(ratings) if ratings else None
+    return len(set(counted)), len(counted), mean
 
 
 @settings(max_examples=300, deadline=None)
@@ -357,19 +367,14 @@ def test_no_shown_cell_rests_on_fewer_than_k_and_none_can_be_worked_out(case):
     summary = org.summary(k=k)
     assert summary.segments == [*sorted({org.segment_of_subject[s] for s, _, _ in org.forms}), ALL]
 
-    sides = [
-        (PEER, summary.values, summary.statements),
-        (SELF, summary.values_self, summary.statements_self),
-    ]
-    for group, values, statements in sides:
+    for group, statements in ((PEER, summary.statements), (SELF, summary.statements_self)):
         for s, row in enumerate(statements):
             check_row(k, row, partial(reference_statement, org, group, s=s))
-        for v, row in enumerate(values):
-            check_row(k, row, partial(reference_value, org, group, v=v))
+    check_values(k, org, summary)
 
 
-def check_row(k: int, row: dict[str, SummaryCell], reference: Callable) -> None:
-    """Every cell matches the reference; none shown rests on fewer than k; no subtraction."""
+def check_cells(k: int, row: dict[str, SummaryCell], reference: Callable) -> None:
+    """Every cell matches the reference, and none shown rests on fewer than k."""
     assert list(row)[-1] == ALL
     for segment, cell in row.items():
         subjects, responses, mean = reference(segment)
@@ -380,6 +385,11 @@ def check_row(k: int, row: dict[str, SummaryCell], reference: Callable) -> None:
             assert subjects >= k
             assert responses >= k
             assert cell.mean == pytest.approx(mean)
+
+
+def check_row(k: int, row: dict[str, SummaryCell], reference: Callable) -> None:
+    """Every cell matches the reference; none shown rests on fewer than k; no subtraction."""
+    check_cells(k, row, reference)
     everyone = row[ALL]  # shown whenever everyone reaches k
     assert shown(everyone) == (everyone.subjects >= k and everyone.responses >= k)
     parts = [cell for segment, cell in row.items() if segment != ALL and shown(cell)]
@@ -390,3 +400,44 @@ def check_row(k: int, row: dict[str, SummaryCell], reference: Callable) -> None:
     beyond_responses = everyone.responses - sum(cell.responses for cell in parts)
     assert beyond_subjects == 0 or beyond_subjects >= k
     assert beyond_responses == 0 or beyond_responses >= k
+
+
+def check_values(k: int, org: Organisation, summary: OrganisationSummary) -> None:
+    """Each value is built from the statement cells the summary shows, and shown wherever
+    one of its statements is."""
+    sides = [
+        (PEER, summary.values, summary.statements),
+        (SELF, summary.values_self, summary.statements_self),
+    ]
+    for group, values, statements in sides:
+        for v, row in enumerate(values):
+            check_cells(k, row, partial(reference_value, org, group, v=v, statements=statements))
+            mine = [s for s, value in enumerate(org.statement_value) if value == v]
+            for segment, cell in row.items():
+                assert shown(cell) == any(shown(statements[s][segment]) for s in mine)
+
+
+@settings(max_examples=100, deadline=None)
+@given(organisations(), st.data())
+def test_values_hold_no_rating_that_the_other_view_made_a_statement_hide(case, data):
+    org, k = case
+    kinds = [data.draw(st.sampled_from("XY")) for _ in org.segment_of_subject]
+    by_unit, by_kind = linked_summaries(
+        org.arrays(), org.segment_of_subject, kinds, CycleSettings(k=k)
+    )
+
+    check_values(k, org, by_unit)
+    check_values(k, replace(org, segment_of_subject=kinds), by_kind)
+
+
+def test_responses_stored_as_pooled_count_as_others():
+    org = Organisation()
+    org.people(3, "Finance", [[4, 2, 4, 4]] * 3, self_form=[5, 1, 5, 5])
+    arrays = org.arrays()
+    pooled = np.where(arrays.group == GROUP_CODE[PEER], GROUP_CODE[POOLED], arrays.group)
+    summary = organisation_summary(
+        replace(arrays, group=pooled.astype(np.int8)), org.segment_of_subject, CycleSettings()
+    )
+
+    assert summary.statements[HONEST]["Finance"] == SummaryCell(3, 9, 4.0)
+    assert summary.statements_self[HONEST]["Finance"] == SummaryCell(3, 3, 5.0)

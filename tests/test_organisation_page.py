@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from feedback360.accounts.models import Person
 from feedback360.admin.org_views import HEAT_SHADES, HEAT_TEXT
 from feedback360.cycles.models import Cycle
-from feedback360.cycles.services import create_cycle
+from feedback360.cycles.services import close_cycle, create_cycle
 from feedback360.extensions import db
 from feedback360.feedback import services as feedback
 from feedback360.feedback.answers import Answers
@@ -25,7 +25,7 @@ from feedback360.reports.inputs import GROUP_CODE, CycleArrays, CycleSettings
 from feedback360.reports.linked_views import linked_summaries
 from feedback360.reports.organisation import ALL
 from feedback360.reports.results import PEER
-from tests.conftest import page_text, sign_in
+from tests.conftest import nominate_colleague, page_text, sign_in
 
 # Every rater of a unit gives every statement the same score, and so does each person
 # about themselves: a "We will" statement's mean is that score.
@@ -47,12 +47,24 @@ def take_part(cycle: Cycle, person: Person, raters_score: int, own_score: int, r
         request, Answers({s.id: own_score for s in framework.statements})
     )
     for n in range(raters):
-        feedback.nominate(request, f"Rater {n}", f"rater{n}.{person.id}@example.org", "peer")
+        nominate_colleague(request, f"Rater {n}", f"rater{n}.{person.id}@example.org", "peer")
     feedback.send_invitations(request)
     for invitation in request.invitations:
         answers = Answers({s.id: raters_score for s in framework.statements})
         feedback.submit_rater_response(invitation, answers)
     return request
+
+
+def staff_member(name: str, unit: str, staff_type: str) -> Person:
+    person = Person(
+        name=name,
+        email=f"{name.lower().replace(' ', '')}@example.org",
+        business_unit=unit,
+        staff_type=staff_type,
+    )
+    db.session.add(person)
+    db.session.flush()
+    return person
 
 
 def run_cycle(framework: Framework, people, name: str = "Spring 2026", threshold: int = 3):
@@ -63,16 +75,9 @@ def run_cycle(framework: Framework, people, name: str = "Spring 2026", threshold
     for unit, staff_type, count, raters_score, own_score in people:
         for _ in range(count):
             number += 1
-            person = Person(
-                name=f"Person {number}",
-                email=f"person{number}@example.org",
-                business_unit=unit,
-                staff_type=staff_type,
-            )
-            db.session.add(person)
-            db.session.flush()
+            person = staff_member(f"Person {number}", unit, staff_type)
             take_part(cycle, person, raters_score, own_score, raters=threshold)
-    cycle.close()
+    close_cycle(cycle)
     db.session.commit()
     return cycle
 

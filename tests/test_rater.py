@@ -69,7 +69,7 @@ def test_a_missing_rating_keeps_what_was_entered_and_says_which(invited, client,
     assert db.session.scalar(db.select(db.func.count()).select_from(Response)) == 0
 
 
-def test_submitting_twice_stores_one_response(invited, client, framework):
+def test_submitting_twice_keeps_one_submission(invited, client, framework):
     link = invited()["rater1@example.org"]
     page = client.get(f"{link}/form").text
     data = {"csrf_token": csrf_token(page), **all_answers(framework), "action": "submit"}
@@ -77,8 +77,9 @@ def test_submitting_twice_stores_one_response(invited, client, framework):
     again = client.post(f"{link}/form", data=data)
     assert again.status_code == 410
     assert "Your feedback has already been sent" in again.text
-    stored = db.session.scalars(db.select(Response).filter_by(group="peer")).all()
-    assert len(stored) == 1
+    submitted = db.session.scalars(db.select(Invitation).filter_by(status="submitted")).all()
+    assert [invitation.email for invitation in submitted] == ["rater1@example.org"]
+    assert not db.session.scalars(db.select(Response)).all()  # responses come at the close
 
 
 def test_a_used_link_gets_a_clear_page(invited, client, framework):
@@ -97,7 +98,7 @@ def test_rater_declines_and_their_draft_is_gone(invited, client, framework):
     invitation = db.session.scalar(db.select(Invitation).filter_by(email="rater2@example.org"))
     db.session.refresh(invitation)
     assert invitation.status == "declined"
-    assert invitation.draft is None
+    assert invitation.sealed_answers is None
     assert "You declined this request" in client.get(link).text
 
 

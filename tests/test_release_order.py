@@ -8,12 +8,14 @@ import pytest
 
 from feedback360.audit.models import AuditEntry
 from feedback360.cycles.models import Cycle
+from feedback360.cycles.services import close_cycle
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.reports.building import build_cycle_reports
-from tests.conftest import csrf_token, outbox_messages, page_text, sign_in
+from feedback360.reports.models import Report
+from tests.conftest import csrf_token, nominate_colleague, outbox_messages, page_text, sign_in
 
 
 def report_mails(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -35,11 +37,11 @@ def built_cycle(open_cycle, make_person, framework, release_mode: str, *, build:
     for person in (sam, kim):
         request = services.start_request(cycle, person)
         for n in range(1, 6):
-            services.nominate(request, f"Peer {n}", f"{person.id}-peer{n}@example.org", "peer")
+            nominate_colleague(request, f"Peer {n}", f"{person.id}-peer{n}@example.org", "peer")
         services.send_invitations(request)
         for invitation in request.invitations:
             services.submit_rater_response(invitation, every)
-    cycle.close()
+    close_cycle(cycle)
     db.session.commit()
     if build:
         build_cycle_reports(cycle)
@@ -161,3 +163,18 @@ def test_the_command_line_follows_the_same_order(app, runner, open_cycle, make_p
     assert to_staff.exit_code == 0, to_staff.output
     assert fresh(cycle).status == "released"
     assert len(report_mails(app)) == 3
+
+
+def test_a_report_read_by_coaches_is_never_rebuilt(app, runner, open_cycle, make_person, framework):
+    """Issue 13, point 6: once a coach may read a report it is final, as after release."""
+    cycle, _ = built_cycle(open_cycle, make_person, framework, "coach_first")
+    before = {report.request_id: report.pdf for report in db.session.scalars(db.select(Report))}
+    assert runner.invoke(args=["cycle", "release", str(cycle.id), "--to-coaches"]).exit_code == 0
+
+    rebuild = runner.invoke(args=["reports", "build", str(cycle.id), "--rebuild"])
+
+    assert rebuild.exit_code == 1
+    assert "a released report never changes" in rebuild.output
+    db.session.expire_all()
+    after = {report.request_id: report.pdf for report in db.session.scalars(db.select(Report))}
+    assert after == before

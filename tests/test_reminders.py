@@ -12,7 +12,14 @@ from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
 from feedback360.feedback.models import Invitation
-from tests.conftest import DATABASES, app_on, csrf_token, outbox_messages, page_text
+from tests.conftest import (
+    DATABASES,
+    app_on,
+    csrf_token,
+    nominate_colleague,
+    outbox_messages,
+    page_text,
+)
 
 CLOSES_ON = date.today() + timedelta(days=20)
 WAITING = {"invited@example.org", "opened@example.org"}
@@ -41,7 +48,7 @@ def cycle(open_cycle, make_person, framework):
     sam = make_person("Sam Taylor", "sam@example.org")
     request = services.start_request(found, sam)
     for name in ("answered", "declined", "opened", "invited"):
-        services.nominate(request, name.capitalize(), f"{name}@example.org", "peer")
+        nominate_colleague(request, name.capitalize(), f"{name}@example.org", "peer")
     services.send_invitations(request)
     answered, declined, opened, _ = request.invitations
     services.submit_rater_response(answered, Answers({s.id: 4 for s in framework.statements}))
@@ -84,7 +91,7 @@ def test_the_dashboard_reminds_only_those_who_have_not_answered_once_a_day(app, 
 def test_one_request_s_raters_can_be_reminded(app, admin, cycle, make_person):
     other = services.start_request(cycle, make_person("Kim Lee", "kim@example.org"))
     for n in range(1, 4):
-        services.nominate(other, f"Colleague {n}", f"colleague{n}@example.org", "peer")
+        nominate_colleague(other, f"Colleague {n}", f"colleague{n}@example.org", "peer")
     services.send_invitations(other)
     db.session.commit()
     page = f"/admin/cycles/{cycle.id}"

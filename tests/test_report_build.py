@@ -8,12 +8,17 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from feedback360.cycles.services import close_cycle
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
 from feedback360.reports.building import build_cycle_reports
+from feedback360.reports.engine.printed import printed
 from feedback360.reports.models import Report
 from feedback360.reports.services import release_reports, report_document
+from tests.conftest import nominate_colleague
 
 
 def run_cycle(name, subject, framework, open_cycle, rater_score: int, others=()):
@@ -30,13 +35,13 @@ def run_cycle(name, subject, framework, open_cycle, rater_score: int, others=())
             )
         prefix = f"{name.split()[0]}-{person.id}".lower()
         for n in range(5):
-            services.nominate(request, f"Peer {n}", f"{prefix}-{n}@example.org", "peer")
+            nominate_colleague(request, f"Peer {n}", f"{prefix}-{n}@example.org", "peer")
         services.send_invitations(request)
         for invitation in request.invitations:
             services.submit_rater_response(
                 invitation, Answers({s.id: rater_score for s in framework.statements})
             )
-    cycle.close()
+    close_cycle(cycle)
     db.session.commit()
     return cycle, first
 
@@ -52,12 +57,13 @@ def test_the_second_report_shows_the_change_since_the_first(make_person, framewo
     values = report_document(request).result.values
 
     # "We will" statements rated 3 then 4 rise by 1; "We will not" ones, reverse-scored,
-    # fall by 1: each value's change is its share of positive minus negative statements.
+    # fall by 1: each value's score moves by its share of positive minus negative statements,
+    # and the change is that of the scores as printed (one decimal: nothing finer is shown).
     for value, result in zip(framework.values, values, strict=True):
         positive = sum(s.positive for s in value.statements)
-        expected = (positive - (len(value.statements) - positive)) / len(value.statements)
+        moved = (positive - (len(value.statements) - positive)) / len(value.statements)
         assert result.change is not None
-        assert abs(result.change - expected) < 1e-9
+        assert result.change == pytest.approx(float(printed(3 + moved)) - 3.0)
 
 
 def test_a_first_report_has_no_change_and_unreleased_history_is_ignored(

@@ -21,10 +21,12 @@ import re
 import pytest
 from pypdf import PdfReader
 
+from feedback360.cycles.services import close_cycle
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
 from feedback360.reports.building import build_cycle_reports
+from tests.conftest import nominate_colleague
 
 RATERS = [  # group, score for value 4's "We will" statements
     ("line_manager", 1),
@@ -44,7 +46,9 @@ def pdf_text(make_person, framework, open_cycle) -> str:
     request = services.start_request(cycle, sam)
     services.submit_self_assessment(request, Answers({s.id: 3 for s in framework.statements}))
     for n, (group, _) in enumerate(RATERS):
-        services.nominate(request, f"Rater {n}", f"rater{n}@example.org", group)
+        if group == "line_manager":  # Sam's recorded manager
+            sam.line_manager = make_person(f"Rater {n}", f"rater{n}@example.org")
+        nominate_colleague(request, f"Rater {n}", f"rater{n}@example.org", group)
     services.send_invitations(request)
     for invitation, (_, value_4) in zip(request.invitations, RATERS, strict=True):
         ratings = {}
@@ -53,7 +57,7 @@ def pdf_text(make_person, framework, open_cycle) -> str:
                 ratings[statement.id] = score if statement.positive else 1
         answers = Answers(ratings, {framework.values[0].id: f"Written by a {invitation.group}"})
         services.submit_rater_response(invitation, answers)
-    cycle.close()
+    close_cycle(cycle)
     report = build_cycle_reports(cycle)[0]
     db.session.commit()
     pages = PdfReader(io.BytesIO(report.pdf)).pages
@@ -116,7 +120,7 @@ def test_the_pdf_is_tagged_in_british_english_with_a_title(make_person, framewor
     sam = make_person("Sam Taylor", "sam@example.org")
     cycle = open_cycle("Spring 2026")
     services.start_request(cycle, sam)
-    cycle.close()
+    close_cycle(cycle)
     reader = PdfReader(io.BytesIO(build_cycle_reports(cycle)[0].pdf))
     root = reader.trailer["/Root"]
     assert "/StructTreeRoot" in root

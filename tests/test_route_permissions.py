@@ -25,7 +25,7 @@ from feedback360.accounts.activation import issue_password_token
 from feedback360.accounts.models import Person
 from feedback360.accounts.services import add_person
 from feedback360.cycles.models import Cycle
-from feedback360.cycles.services import create_cycle
+from feedback360.cycles.services import close_cycle, create_cycle
 from feedback360.extensions import db
 from feedback360.feedback import approvals, services
 from feedback360.feedback.answers import Answers
@@ -38,6 +38,7 @@ from feedback360.timeutil import today
 from tests.conftest import (
     PASSWORD,
     csrf_token,
+    nominate_colleague,
     running_app,
     sign_in,
 )
@@ -100,7 +101,7 @@ def all_fours(framework: Framework) -> Answers:
 
 def nominate_peers(request: FeedbackRequest, count: int, start: int = 1) -> list[Invitation]:
     return [
-        services.nominate(request, f"Peer {n}", f"peer{n}.{request.id}@example.org", "peer")
+        nominate_colleague(request, f"Peer {n}", f"peer{n}.{request.id}@example.org", "peer")
         for n in range(start, start + count)
     ]
 
@@ -120,7 +121,7 @@ def released_cycle(framework: Framework, amy: Person, ben: Person) -> tuple[Cycl
         requests[person.email] = request
     # Amy's fourth rater never answered: their link now meets a closed cycle.
     silent = requests[amy.email].invitations[3]
-    cycle.close()
+    close_cycle(cycle)
     db.session.commit()
     build_cycle_reports(cycle)
     release_reports(cycle)
@@ -171,6 +172,7 @@ def approving_cycle(framework: Framework, amy: Person, ben: Person) -> tuple[Cyc
 def build_world() -> World:
     framework, _ = load_framework(read_framework_file(bundled_framework("mps-2006")))
     add_person("Ada Admin", EMAILS[ADMIN], password=PASSWORD, is_admin=True)
+    add_person("Dana New", "dana@example.org")  # on the staff list, to be nominated
     mo = add_person("Mo Manager", EMAILS[MANAGER], password=PASSWORD)
     cora = add_person("Cora Coach", EMAILS[COACH], password=PASSWORD, is_coach=True)
     otto = add_person("Otto Coach", EMAILS[OTHER_COACH], password=PASSWORD, is_coach=True)
@@ -340,6 +342,8 @@ def rater_link(**form: str) -> Rule:
 NOMINEE = {"name": "Dana New", "email": "dana@example.org", "group": "peer"}
 
 RULES: dict[str, Rule] = {
+    # How answers are protected: for everyone, raters with no account included.
+    "about.anonymity": Rule(own=for_roles(ROLES)),
     # Signing in and out, and the set-password link (the link is Nell's key).
     "accounts.sign_in": Rule(
         own=for_roles(ROLES), form={"email": "nobody@example.org", "password": "not it at all"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from feedback360.extensions import db
-from feedback360.feedback.models import FeedbackRequest, Invitation, Response
+from feedback360.feedback.models import SUBMITTED, FeedbackRequest, Invitation, Response
+from feedback360.feedback.services import rater_draft
 from tests.conftest import csrf_token, page_text, sign_in, submit_form
 
 
@@ -23,11 +24,20 @@ def walk_every_value(client, link: str, framework, score: str = "4") -> None:
 def draft_of(email: str) -> dict:
     invitation = db.session.scalar(db.select(Invitation).filter_by(email=email))
     db.session.refresh(invitation)
-    return invitation.draft or {}
+    return rater_draft(invitation) or {}
 
 
 def responses() -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(Response))
+
+
+def submissions() -> int:
+    """Rater answers submitted and sealed with their invitation, waiting for the close."""
+    return db.session.scalar(
+        db.select(db.func.count())
+        .select_from(Invitation)
+        .where(Invitation.status == SUBMITTED, Invitation.sealed_answers.is_not(None))
+    )
 
 
 def test_the_start_button_opens_the_first_value_and_says_how_far_along(invited, client, framework):
@@ -137,7 +147,7 @@ def test_submitting_with_gaps_is_refused_with_each_one_linked(invited, client, f
     assert 'class="error-summary"' in response.text
     for statement in missing:
         assert f"#s{statement.id}" in response.text
-    assert responses() == 0
+    assert submissions() == 0
 
 
 def test_walking_every_value_then_submitting_stores_one_response(invited, client, framework):
@@ -149,13 +159,15 @@ def test_walking_every_value_then_submitting_stores_one_response(invited, client
     # A second press, or a second tab, stores nothing more and meets a clear page.
     again = client.post(f"{link}/summary", data=data)
     assert again.status_code == 410
-    assert responses() == 1
+    assert submissions() == 1
+    assert responses() == 0  # answers become responses only at the close (rule 6)
     invitation = db.session.scalar(db.select(Invitation).filter_by(email="rater1@example.org"))
     db.session.refresh(invitation)
     assert invitation.status == "submitted"
-    assert invitation.draft is None  # rule 6: nothing of the answers stays with the rater
-    stored = db.session.scalars(db.select(Response)).one()
-    assert stored.group == "peer"
+    assert rater_draft(invitation) == {
+        "ratings": {str(s.id): 3 for s in framework.statements},
+        "comments": {},
+    }
 
 
 def test_autosave_stores_the_draft_and_answers_without_a_page(invited, client, framework):
@@ -244,7 +256,7 @@ def test_the_whole_form_still_saves_and_submits(invited, client, framework):
     assert "Answer one value at a time" in client.get(f"{link}/form").text
     sent = submit_form(client, f"{link}/form", {**everything, "action": "submit"})
     assert sent.location == "/r/thanks"
-    assert responses() == 1
+    assert submissions() == 1
 
 
 def test_coming_back_to_the_link_carries_on_where_the_rater_stopped(invited, client, framework):

@@ -210,6 +210,7 @@ def create_cycle_through_form(admin: FlaskClient) -> str:
         "max_raters": "15",
         "threshold": "3",
         "manager_approves": "y",
+        "outside_raters": "y",
         "release_mode": "coach_first",
         "retention_days": "90",
     }

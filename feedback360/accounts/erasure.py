@@ -18,7 +18,6 @@ from feedback360.feedback.models import (
     Invitation,
     Rating,
     Response,
-    SubmissionReceipt,
 )
 from feedback360.mailing.models import QueuedMail
 from feedback360.reports.models import Report
@@ -119,7 +118,6 @@ def _delete_own_feedback(person: Person) -> None:
         delete(Rating).where(Rating.response_id.in_(responses)),
         delete(Comment).where(Comment.response_id.in_(responses)),
         delete(Response).where(Response.request_id.in_(mine)),
-        delete(SubmissionReceipt).where(SubmissionReceipt.invitation_id.in_(invitations)),
         delete(Invitation).where(Invitation.request_id.in_(mine)),
         delete(FeedbackRequest).where(FeedbackRequest.subject_id == person.id),
     ]
@@ -139,8 +137,9 @@ def _anonymise_as_rater(person: Person) -> None:
             invitation.mark_declined()
         invitation.name = ERASED_NAME
         invitation.email = f"erased-{invitation.id}@erased.invalid"
+        # Answers they submitted stay sealed until the close writes them out unlinked, as
+        # every other rater's: "responses they gave stay".
         invitation.token_hash = invitation.token_nonce = None
-        invitation.draft = None
 
 
 def _anonymise_person(person: Person) -> None:

@@ -59,7 +59,6 @@ def coachees(coach: Person) -> list[Coachee]:
         .where(FeedbackRequest.subject_id.in_([person.id for person in people]))
         .options(
             selectinload(FeedbackRequest.invitations),
-            selectinload(FeedbackRequest.responses),
             selectinload(FeedbackRequest.cycle),
         )
         .order_by(FeedbackRequest.created_at.desc(), FeedbackRequest.id.desc())

@@ -98,7 +98,6 @@ def cycle_dashboard(cycle: Cycle) -> Dashboard:
             .options(
                 selectinload(FeedbackRequest.subject),
                 selectinload(FeedbackRequest.invitations),
-                selectinload(FeedbackRequest.responses),
             )
         )
     )

@@ -82,6 +82,9 @@ class CycleForm(Form):
     manager_approves = BooleanField(
         "The line manager approves each person’s raters before the invitations go out"
     )
+    outside_raters = BooleanField(
+        "Allow raters from outside the staff list (each needs the line manager’s approval)"
+    )
     release_mode = RadioField(
         "How reports are released",
         choices=[SelectChoice(mode, label) for mode, label in RELEASE_MODE_LABELS.items()],
@@ -113,6 +116,7 @@ class CycleForm(Form):
         self.threshold.data = settings.threshold
         self.manager_identifiable.data = settings.manager_identifiable
         self.manager_approves.data = settings.manager_approves
+        self.outside_raters.data = settings.outside_raters
         self.release_mode.data = settings.release_mode
         self.retention_days.data = settings.retention_days
 
@@ -128,6 +132,7 @@ class CycleForm(Form):
             max_raters=self.max_raters.data or 0,
             manager_identifiable=bool(self.manager_identifiable.data),
             manager_approves=bool(self.manager_approves.data),
+            outside_raters=bool(self.outside_raters.data),
             release_mode=self.release_mode.data or "",
             retention_days=self.retention_days.data or 0,
         )

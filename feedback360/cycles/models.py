@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
@@ -13,6 +14,12 @@ from feedback360.frameworks.models import Framework
 from feedback360.timeutil import today, utcnow
 
 DRAFT, OPEN, CLOSED, RELEASED = "draft", "open", "closed", "released"
+
+
+def new_answer_key_id() -> str:
+    return secrets.token_hex(16)
+
+
 # When reports reach people: the coach first and the person later, or both at once.
 COACH_FIRST, TOGETHER = "coach_first", "together"
 RATER_GROUPS = ("line_manager", "peer", "direct_report", "other")
@@ -39,6 +46,9 @@ class Cycle(db.Model):
     # The rater groups a staff member may nominate into, from RATER_GROUPS.
     rater_groups: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(RATER_GROUPS))
     manager_approves: Mapped[bool] = mapped_column(default=False)
+    # Raters come from the staff list; with this, an address outside it may be nominated,
+    # and waits for the line manager's (or an administrator's) approval.
+    outside_raters: Mapped[bool] = mapped_column(default=False)
     release_mode: Mapped[str] = mapped_column(String(20), default=TOGETHER)
     released_to_coaches: Mapped[bool] = mapped_column(default=False)
     released_on: Mapped[date | None]
@@ -52,6 +62,9 @@ class Cycle(db.Model):
     build_finished_at: Mapped[datetime | None]
     build_pid: Mapped[int | None]
     build_failures: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Names the key that seals raters' answers until the close (the key itself is never in
+    # the database; see feedback.sealing). The close destroys the key.
+    answer_key_id: Mapped[str | None] = mapped_column(String(32), default=new_answer_key_id)
 
     framework: Mapped[Framework] = relationship()
 

@@ -29,6 +29,7 @@ class CycleSettings:
     max_raters: int = 15
     manager_identifiable: bool = False
     manager_approves: bool = False
+    outside_raters: bool = False
     release_mode: str = TOGETHER
     retention_days: int = 90
 
@@ -45,6 +46,7 @@ class CycleSettings:
             max_raters=cycle.max_raters,
             manager_identifiable=cycle.manager_identifiable,
             manager_approves=cycle.manager_approves,
+            outside_raters=cycle.outside_raters,
             release_mode=cycle.release_mode,
             retention_days=cycle.retention_days,
         )
@@ -128,6 +130,7 @@ def _apply(cycle: Cycle, settings: CycleSettings) -> None:
     cycle.max_raters = settings.max_raters
     cycle.manager_identifiable = settings.manager_identifiable
     cycle.manager_approves = settings.manager_approves
+    cycle.outside_raters = settings.outside_raters
     cycle.release_mode = settings.release_mode
     cycle.retention_days = settings.retention_days
 
@@ -138,7 +141,11 @@ def open_cycle(cycle: Cycle, *, by_date: bool = False) -> None:
 
 
 def close_cycle(cycle: Cycle, *, by_date: bool = False) -> None:
+    """Close the cycle and cut every rater's answers from them for good (rule 6)."""
+    from feedback360.feedback.closing import cut_answers_from_raters  # feedback needs cycles
+
     cycle.close()
+    cut_answers_from_raters(cycle)
     record("cycle.close", _target(cycle), "after its closing date" if by_date else "")
 
 

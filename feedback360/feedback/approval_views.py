@@ -64,7 +64,11 @@ def add_rater(request_id: int) -> str | WerkzeugResponse:
     if form.validate_on_submit():
         try:
             invitation = approvals.add_rater(
-                feedback_request, form.name.data or "", form.email.data or "", form.group.data
+                feedback_request,
+                form.name.data or "",
+                form.email.data or "",
+                form.group.data,
+                current_user,
             )
             db.session.commit()
             flash(f"{invitation.name} added to the list.", "info")

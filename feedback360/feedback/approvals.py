@@ -1,8 +1,11 @@
 """A line manager approves a staff member's raters before the invitations go out.
 
-Only where the cycle asks for it (`Cycle.manager_approves`). The subject's list is locked
-while it waits; the manager may remove or add raters by the subject's rules, then approve,
-which sends the invitations. With no active line manager on record an administrator acts.
+Where the cycle asks for it (`Cycle.manager_approves`), and wherever the list holds a rater
+who needs approval (rule 10): an address outside the staff list, which the line manager
+approves, or a line manager other than the recorded one, which only an administrator
+approves. The subject's list is locked while it waits; the approver may remove or add raters
+by the subject's rules, then approve, which sends the invitations. With no active line
+manager on record an administrator acts.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from feedback360.cycles.models import OPEN, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback import mails, progress, services
-from feedback360.feedback.models import NOMINATED, FeedbackRequest, Invitation
+from feedback360.feedback.models import NOMINATED, OTHER_MANAGER, FeedbackRequest, Invitation
 from feedback360.feedback.services import APPROVAL_PENDING, APPROVED
 
 
@@ -29,21 +32,29 @@ class Waiting:
     on_behalf: bool
 
 
+def needs_approval(request: FeedbackRequest) -> bool:
+    """The list goes to an approver before the invitations go out."""
+    return request.cycle.manager_approves or any(i.awaits_approval for i in request.invitations)
+
+
 def approver_of(request: FeedbackRequest) -> Person | None:
-    """The subject's active line manager on record; None means an administrator approves."""
+    """The subject's active line manager on record; None means an administrator approves
+    (there is none, or the list names another line manager)."""
+    if any(i.awaits_approval and i.approval_needed == OTHER_MANAGER for i in request.invitations):
+        return None
     manager = request.subject.line_manager
     return manager if manager is not None and manager.active else None
 
 
 def may_approve(user: Person, request: FeedbackRequest) -> bool:
-    """The subject's line manager; an administrator only where the subject has none.
+    """The subject's line manager; an administrator where they are the approver.
 
-    Only once the subject has asked: a list being drawn up, or one in a cycle without
-    approval, stays between the subject and their raters.
+    Only once the subject has asked: a list being drawn up, or one that needs no approval,
+    stays between the subject and their raters.
     """
     if not user.is_authenticated or user.id == request.subject_id:
         return False
-    if not request.cycle.manager_approves or request.approval is None:
+    if not needs_approval(request) or request.approval is None:
         return False
     manager = approver_of(request)
     return user.id == manager.id if manager is not None else bool(user.is_admin)
@@ -54,8 +65,8 @@ def ask_for_approval(request: FeedbackRequest) -> None:
     cycle = request.cycle
     if not cycle.is_open:
         raise DomainError(f"“{cycle.name}” is not open, so nothing can be sent now.")
-    if not cycle.manager_approves:
-        raise DomainError("In this cycle you send the invitations yourself.")
+    if not needs_approval(request):
+        raise DomainError("Your list needs no approval: send the invitations yourself.")
     if request.approval == APPROVAL_PENDING:
         raise DomainError("Your list is already waiting for approval.")
     if len(request.invitations) < cycle.min_raters:
@@ -70,10 +81,12 @@ def ask_for_approval(request: FeedbackRequest) -> None:
         mails.send_approval_request(request)
 
 
-def add_rater(request: FeedbackRequest, name: str, email: str, group: str) -> Invitation:
+def add_rater(
+    request: FeedbackRequest, name: str, email: str, group: str, approver: Person
+) -> Invitation:
     """The approver adds a rater to a list waiting for them, by the subject's rules."""
     _require_pending(request)
-    invitation = services.add_rater(request, name, email, group, by_subject=False)
+    invitation = services.add_rater(request, name, email, group, by=approver)
     record("nominations.add", f"request {request.id}", f"{invitation.name} ({group})")
     return invitation
 
@@ -95,6 +108,15 @@ def approve(request: FeedbackRequest, approver: Person) -> int:
             f"The list needs at least {cycle.min_raters} raters before it can be approved; "
             f"it has {len(request.invitations)}. Add a rater first."
         )
+    for invitation in request.invitations:
+        if invitation.awaits_approval:
+            if not services.may_approve_rater(approver, request, invitation.approval_needed or ""):
+                raise DomainError(
+                    f"{invitation.name} can be approved only by an administrator: they are "
+                    f"named as {request.subject.first_name}'s line manager but are not the one "
+                    "on record."
+                )
+            invitation.approved_by_id = approver.id
     _move(request, APPROVED, current=APPROVAL_PENDING)
     sent = services.send_invitations(request)
     on_behalf = "" if approver_of(request) else " on behalf of the line manager (none on record)"
@@ -136,14 +158,19 @@ def next_step(request: FeedbackRequest) -> str:
     """What the subject does next, where their line manager approves the raters."""
     state = progress.request_progress(request)
     cycle = request.cycle
-    if not (cycle.is_open and cycle.manager_approves) or not state.self_assessed:
+    if not (cycle.is_open and needs_approval(request)) or not state.self_assessed:
         return state.next_step
     manager = approver_of(request)
     if request.approval == APPROVAL_PENDING:
         if manager is None:
+            why = (
+                "your list names a line manager who is not the one on record"
+                if request.subject.line_manager
+                else "you have no line manager on record"
+            )
             return (
-                "You have no line manager on record: ask an administrator to approve your "
-                "list. The invitations go out once it is approved."
+                f"Ask an administrator to approve your list ({why}). The invitations go out "
+                "once it is approved."
             )
         return (
             f"Your list is with {manager.name} for approval. "

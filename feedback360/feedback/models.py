@@ -1,8 +1,14 @@
-"""Requests, invitations and responses. A response keeps no link to who gave it (rule 6)."""
+"""Requests, invitations and responses. A response keeps no link to who gave it (rule 6).
+
+Until the cycle closes a rater's answers stay with their invitation, sealed (see sealing);
+at the close they become responses, written all at once in random order, without a date,
+each under a group that reaches k or the pooled label (see closing).
+"""
 
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
@@ -11,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -23,6 +30,11 @@ from feedback360.cycles.models import Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.timeutil import utcnow
+
+# Why an invitation waits for approval before it is sent: an address not on the staff list
+# (the line manager or an administrator approves), or a line manager who is not the
+# subject's recorded one (an administrator approves).
+OUTSIDE, OTHER_MANAGER = "outside", "other_manager"
 
 NOMINATED, INVITED, OPENED, SUBMITTED, DECLINED = (
     "nominated",
@@ -49,6 +61,9 @@ class FeedbackRequest(db.Model):
     # Where the cycle asks the line manager to approve nominations: None (not asked yet),
     # "pending" or "approved".
     approval: Mapped[str | None] = mapped_column(String(20))
+    # How many responses each group gave, counted at the close ({group: count}); the
+    # responses themselves are stored only under a group that reaches k, or pooled.
+    response_counts: Mapped[dict[str, int] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     cycle: Mapped[Cycle] = relationship()
@@ -60,9 +75,14 @@ class FeedbackRequest(db.Model):
         back_populates="request", cascade="all, delete-orphan"
     )
 
+    def rater_responses_by_group(self) -> Counter[str]:
+        """How many raters of each group have responded: their invitations say so, since the
+        answers themselves stay sealed until the close and are then stored unlinked."""
+        return Counter(i.group for i in self.invitations if i.status == SUBMITTED)
+
     @property
     def rater_responses(self) -> int:
-        return sum(1 for response in self.responses if response.group != "self")
+        return sum(self.rater_responses_by_group().values())
 
 
 class Invitation(db.Model):
@@ -83,10 +103,23 @@ class Invitation(db.Model):
     token_nonce: Mapped[str | None] = mapped_column(String(32))
     last_reminded_on: Mapped[date | None]
     reminders: Mapped[int] = mapped_column(default=0)
-    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The rater's draft, then their submitted answers until the close: sealed under the
+    # cycle's answer key, which the database never holds.
+    sealed_answers: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Who put the rater on the list (the subject, or the person approving it), and for a
+    # rater who needs approval, why and who gave it.
+    nominated_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    approval_needed: Mapped[str | None] = mapped_column(String(20))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     request: Mapped[FeedbackRequest] = relationship(back_populates="invitations")
+    nominated_by: Mapped[Person | None] = relationship(foreign_keys=[nominated_by_id])
+    approved_by: Mapped[Person | None] = relationship(foreign_keys=[approved_by_id])
+
+    @property
+    def awaits_approval(self) -> bool:
+        return self.approval_needed is not None and self.approved_by_id is None
 
     @property
     def is_finished(self) -> bool:
@@ -106,20 +139,12 @@ class Invitation(db.Model):
         if self.is_finished:
             raise DomainError("This invitation has already been answered.")
         self.status = DECLINED
-        self.draft = None
-
-
-class SubmissionReceipt(db.Model):
-    """That an invitation was answered, and nothing else: its primary key makes a second
-    submission of the same link fail in the database, however two requests interleave."""
-
-    __tablename__ = "submission_receipt"
-
-    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), primary_key=True)
+        self.sealed_answers = None
 
 
 class Response(db.Model):
-    """Stored against the request and group only, with a random id and the date (rule 6)."""
+    """Stored against the request and a group of at least k (or the pooled label) only, with
+    a random id and no date (rule 6)."""
 
     __tablename__ = "response"
     # At most one self-assessment per request, enforced by the database.
@@ -136,7 +161,6 @@ class Response(db.Model):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
     request_id: Mapped[int] = mapped_column(ForeignKey("feedback_request.id"), index=True)
     group: Mapped[str] = mapped_column(String(20))
-    submitted_on: Mapped[date]
 
     request: Mapped[FeedbackRequest] = relationship(back_populates="responses")
     ratings: Mapped[list[Rating]] = relationship(cascade="all, delete-orphan")

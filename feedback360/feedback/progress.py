@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from feedback360.cycles.models import RELEASED
 from feedback360.feedback.models import NOMINATED, FeedbackRequest
-from feedback360.reports.results import LABELS, LINE_MANAGER, RATER_GROUPS, SELF
+from feedback360.reports.results import LABELS, LINE_MANAGER, RATER_GROUPS
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def request_progress(request: FeedbackRequest) -> RequestProgress:
     cycle = request.cycle
     k = cycle.anonymity_threshold
     nominated = Counter(invitation.group for invitation in request.invitations)
-    responded = Counter(response.group for response in request.responses if response.group != SELF)
+    responded = request.rater_responses_by_group()
     groups = [
         GroupProgress(
             label=LABELS[group],

@@ -17,6 +17,7 @@ from feedback360.feedback.rating_form import (
     progress_by_value,
     save_or_submit,
 )
+from feedback360.feedback.sealing import AnswersUnreadable
 from feedback360.sqlite import writes
 
 bp = Blueprint("rater", __name__, url_prefix="/r")
@@ -50,9 +51,9 @@ def start(token: str) -> str | tuple[str, int]:
         token=token,
         minutes=framework.minutes_to_rate,
         statements=len(framework.statements),
-        has_draft=bool(invitation.draft),
+        has_draft=invitation.sealed_answers is not None,
         carry_on=first_unfinished(
-            progress_by_value(framework, Answers.from_draft(invitation.draft))
+            progress_by_value(framework, Answers.from_draft(services.rater_draft(invitation)))
         ),
     )
 
@@ -74,7 +75,7 @@ def value_page(token: str, number: int) -> ResponseReturnValue:
     return value_pages.value_page(
         invitation.request.cycle.framework,
         number,
-        invitation.draft,
+        services.rater_draft(invitation),
         partial(services.save_rater_draft, invitation),
         about_self=False,
         subject=invitation.request.subject,
@@ -87,7 +88,7 @@ def summary(token: str) -> ResponseReturnValue:
     invitation = _usable_invitation(token)
     return value_pages.summary_page(
         invitation.request.cycle.framework,
-        invitation.draft,
+        services.rater_draft(invitation),
         partial(services.submit_rater_response, invitation),
         lambda: redirect(url_for("rater.thanks")),
         about_self=False,
@@ -100,7 +101,7 @@ def summary(token: str) -> ResponseReturnValue:
 def form(token: str) -> str | tuple[str, int] | WerkzeugResponse:
     invitation = _usable_invitation(token)
     framework = invitation.request.cycle.framework
-    answers, error = Answers.from_draft(invitation.draft), None
+    answers, error = Answers.from_draft(services.rater_draft(invitation)), None
     if request.method == "POST":
         posted = save_or_submit(
             framework,
@@ -134,6 +135,13 @@ def decline(token: str) -> str | tuple[str, int] | WerkzeugResponse:
         db.session.commit()
         return redirect(url_for("rater.declined"))
     return render_template("rater/decline.html", invitation=invitation, token=token)
+
+
+@bp.errorhandler(AnswersUnreadable)
+def unreadable(error: AnswersUnreadable) -> tuple[str, int]:
+    """A lost answer key is the server's fault: say so plainly, never as a crash."""
+    page = render_template("error.html", title="Your answers cannot be read", message=str(error))
+    return page, 503
 
 
 @bp.get("/thanks")

@@ -6,13 +6,16 @@ import base64
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from feedback360.accounts.mailboxes import same_mailbox
 from feedback360.accounts.models import Person
+from feedback360.accounts.services import person_by_email
 from feedback360.cycles.models import Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
@@ -22,17 +25,18 @@ from feedback360.feedback.models import (
     INVITED,
     NOMINATED,
     OPENED,
+    OTHER_MANAGER,
+    OUTSIDE,
     SUBMITTED,
     Comment,
     FeedbackRequest,
     Invitation,
     Rating,
     Response,
-    SubmissionReceipt,
 )
+from feedback360.feedback.sealing import AnswersUnreadable, has_key, make_key, seal, unseal
 from feedback360.frameworks.models import Framework
 from feedback360.reports.results import LINE_MANAGER, RATER_GROUPS, SELF
-from feedback360.timeutil import today
 
 ALREADY_SENT = "This feedback has already been sent or declined."
 SELF_ALREADY_SENT = "Your self-assessment has already been submitted."
@@ -129,7 +133,7 @@ def submit_self_assessment(request: FeedbackRequest, answers: Answers) -> None:
 def nominate(request: FeedbackRequest, name: str, email: str, group: str) -> Invitation:
     """The subject adds a rater to their list, unless it is with their line manager."""
     _require_unlocked(request)
-    return add_rater(request, name, email, group)
+    return add_rater(request, name, email, group, by=request.subject)
 
 
 def nominate_people(request: FeedbackRequest, choices: list[tuple[Person, str]]) -> int:
@@ -144,7 +148,7 @@ def nominate_people(request: FeedbackRequest, choices: list[tuple[Person, str]])
             f"{request.cycle.max_raters} raters, so only {max(room, 0)} more can join your list."
         )
     for person, group in choices:
-        add_rater(request, person.name, person.email, group)
+        add_rater(request, person.name, person.email, group, by=request.subject)
     return len(choices)
 
 
@@ -155,28 +159,42 @@ def offered_groups(cycle: Cycle) -> list[str]:
 
 
 def add_rater(
-    request: FeedbackRequest, name: str, email: str, group: str, *, by_subject: bool = True
+    request: FeedbackRequest, name: str, email: str, group: str, *, by: Person
 ) -> Invitation:
-    """Add a rater to the list; refuses the subject, duplicates, other groups and too many.
+    """Add a rater to the list; refuses the subject under any address, duplicates, people
+    not on the staff list (unless the cycle allows them), other groups and too many.
 
-    The subject nominates; an approving line manager may add raters by the same rules.
+    The subject nominates; an approving line manager or administrator may add raters by the
+    same rules. A rater from outside the staff list, or a line manager who is not the
+    subject's recorded one, waits for approval (rule 10) unless `by` may give it.
     """
     _require_open(request)
     cycle, subject = request.cycle, request.subject
+    by_subject = by.id == subject.id
     whose = "your" if by_subject else "the"
     name, email = name.strip(), email.strip().lower()
     if not name:
         raise DomainError("Enter the rater’s name.", "name")
     if group not in offered_groups(cycle):
         raise DomainError("Choose how this person works with you.", "group")
-    if email == subject.email.lower():
+    staff = person_by_email(email)
+    staff = staff if staff is not None and staff.active else None
+    if same_mailbox(email, subject.email) or (staff is not None and staff.id == subject.id):
         raise DomainError(
-            "You cannot nominate yourself; your self-assessment covers you."
+            "You cannot nominate yourself, under any address; your self-assessment covers you."
             if by_subject
             else f"{subject.name} cannot rate themself here; their self-assessment covers them.",
             "email",
         )
-    if any(invitation.email.lower() == email for invitation in request.invitations):
+    if staff is None and not cycle.outside_raters:
+        raise DomainError(
+            f"{email} is not on the staff list. In this cycle raters come from the staff list: "
+            "check the address, or choose someone else.",
+            "email",
+        )
+    if staff is not None:
+        name, email = staff.name, staff.email  # as the staff list has them
+    if any(same_mailbox(invitation.email, email) for invitation in request.invitations):
         raise DomainError(f"{email} is already on {whose} list.", "email")
     if len(request.invitations) >= cycle.max_raters:
         raise DomainError(
@@ -184,10 +202,37 @@ def add_rater(
         )
     if group == LINE_MANAGER and any(i.group == LINE_MANAGER for i in request.invitations):
         raise DomainError(f"There is already a line manager on {whose} list.", "group")
-    invitation = Invitation(request=request, name=name, email=email, group=group)
+    invitation = Invitation(
+        request=request,
+        name=name,
+        email=email,
+        group=group,
+        nominated_by_id=by.id,
+        approval_needed=_approval_needed(request, staff, group),
+    )
+    if invitation.approval_needed and may_approve_rater(by, request, invitation.approval_needed):
+        invitation.approved_by_id = by.id
     db.session.add(invitation)
     db.session.flush()
     return invitation
+
+
+def _approval_needed(request: FeedbackRequest, staff: Person | None, group: str) -> str | None:
+    recorded = request.subject.line_manager_id
+    if group == LINE_MANAGER and (staff is None or recorded is None or staff.id != recorded):
+        return OTHER_MANAGER  # shown alone where identifiable: only an administrator says so
+    return OUTSIDE if staff is None else None
+
+
+def may_approve_rater(user: Person, request: FeedbackRequest, reason: str) -> bool:
+    """Who may approve a rater: an administrator, or for an address outside the staff list
+    the subject's active recorded line manager too. Never the subject."""
+    if user.id == request.subject_id:
+        return False
+    if user.is_admin:
+        return True
+    manager = request.subject.line_manager
+    return reason == OUTSIDE and manager is not None and manager.active and manager.id == user.id
 
 
 def remove_nomination(invitation: Invitation) -> None:
@@ -218,6 +263,12 @@ def send_own_invitations(request: FeedbackRequest) -> int:
 def send_invitations(request: FeedbackRequest) -> int:
     """Invite every nominated rater by mail once the list reaches the cycle's minimum."""
     _require_open(request)
+    waiting_for_approval = [i.name for i in request.invitations if i.awaits_approval]
+    if waiting_for_approval:
+        raise DomainError(
+            f"{', '.join(waiting_for_approval)} must be approved before any invitation goes out: "
+            "ask for your list to be approved."
+        )
     if len(request.invitations) < request.cycle.min_raters:
         raise DomainError(
             f"Nominate at least {request.cycle.min_raters} raters before sending invitations; "
@@ -260,29 +311,60 @@ def invitation_for_token(token: str, *, for_update: bool = False) -> Invitation 
     return db.session.execute(query).scalar_one_or_none()
 
 
+def rater_draft(invitation: Invitation) -> dict[str, Any] | None:
+    """The rater's saved answers, unsealed; None when nothing has been saved."""
+    if invitation.sealed_answers is None:
+        return None
+    key_id = invitation.request.cycle.answer_key_id or ""
+    return unseal(key_id, invitation.id, invitation.sealed_answers)
+
+
+def _sealed(invitation: Invitation, answers: Answers) -> bytes:
+    cycle = invitation.request.cycle
+    if cycle.answer_key_id is None:
+        raise AnswersUnreadable
+    if not has_key(cycle.answer_key_id):
+        # Made on the cycle's first sealed answer. With answers already sealed, a missing key
+        # means it was lost: a new one would hide that until the close.
+        if _holds_sealed_answers(cycle):
+            raise AnswersUnreadable
+        make_key(cycle.answer_key_id)
+    return seal(cycle.answer_key_id, invitation.id, answers.to_draft())
+
+
+def _holds_sealed_answers(cycle: Cycle) -> bool:
+    return (
+        db.session.execute(
+            db.select(Invitation.id)
+            .join(FeedbackRequest, Invitation.request_id == FeedbackRequest.id)
+            .where(FeedbackRequest.cycle_id == cycle.id, Invitation.sealed_answers.is_not(None))
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
 def save_rater_draft(invitation: Invitation, answers: Answers) -> None:
     _require_open(invitation.request)
     if invitation.is_finished:
         raise DomainError("This feedback has already been sent or declined.")
     check_answers(answers, invitation.request.cycle.framework, complete=False)
-    invitation.draft = answers.to_draft()
+    invitation.sealed_answers = _sealed(invitation, answers)
     invitation.mark_opened()
 
 
 def submit_rater_response(invitation: Invitation, answers: Answers) -> None:
-    """Store the rater's answers cut from the invitation, which only records submission."""
+    """Keep the rater's answers sealed with the invitation until the close cuts them from it."""
     _require_open(invitation.request)
     check_answers(answers, invitation.request.cycle.framework, complete=True)
-    # One conditional update claims the invitation, so a second submission stores nothing.
+    # One conditional update claims the invitation, so a second submission changes nothing.
     claimed = db.session.execute(
         update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.status.in_((INVITED, OPENED)))
-        .values(status=SUBMITTED, draft=None)
+        .values(status=SUBMITTED, sealed_answers=_sealed(invitation, answers))
     ).rowcount
     if claimed != 1:
         raise DomainError(ALREADY_SENT)
-    db.session.add(SubmissionReceipt(invitation_id=invitation.id))
-    _store_response(invitation.request, invitation.group, answers, refusal=ALREADY_SENT)
     db.session.refresh(invitation)
 
 
@@ -293,7 +375,7 @@ def decline(invitation: Invitation) -> None:
 
 def _store_response(request: FeedbackRequest, group: str, answers: Answers, refusal: str) -> None:
     """Add the response; the database's unique keys refuse a second submission with `refusal`."""
-    response = Response(request_id=request.id, group=group, submitted_on=today())
+    response = Response(request_id=request.id, group=group)
     response.ratings = [
         Rating(statement_id=sid, score=score) for sid, score in sorted(answers.ratings.items())
     ]

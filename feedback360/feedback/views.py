@@ -95,6 +95,7 @@ def _render_request(
         progress=progress.request_progress(feedback_request),
         next_step=approvals.next_step(feedback_request),
         approver=approvals.approver_of(feedback_request),
+        needs_approval=approvals.needs_approval(feedback_request),
         group_label=group_label,
     )
 

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from markupsafe import Markup, escape
 
+from feedback360.reports.engine.printed import printed, tenths
 from feedback360.reports.results import (
     ALL_RATERS,
     DIRECT_REPORT,
@@ -64,14 +65,22 @@ def marker(key: str) -> Marker:
     return MARKERS.get(key, FALLBACK)
 
 
-def _round(value: float) -> Decimal:
-    # Halves round up, as readers do by hand (4.25 → 4.3), not to even as format() does.
-    return Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+def _tenths(value: float) -> int:
+    # Halves round up, as readers do by hand (4.25 → 4.3), not to even as format() does;
+    # the engine rounds the same way wherever it works from a printed number.
+    return int(tenths(value))
+
+
+def _digits(whole_tenths: int) -> str:
+    return f"{abs(whole_tenths) // 10}.{abs(whole_tenths) % 10}"
 
 
 def one_decimal(value: float | None) -> str:
     """A mean as the report prints it: one decimal place, blank when missing."""
-    return "" if value is None else str(_round(value))
+    if value is None:
+        return ""
+    whole = _tenths(value)
+    return ("-" if whole < 0 else "") + _digits(whole)
 
 
 def percent(value: float) -> str:
@@ -83,10 +92,10 @@ def signed(value: float | None) -> str:
     """A gap with its sign and a real minus sign: +0.4, −0.6, 0.0."""
     if value is None:
         return ""
-    rounded = _round(value)
+    rounded = _tenths(value)
     if rounded == 0:
         return "0.0"
-    return ("+" if rounded > 0 else MINUS) + str(abs(rounded))
+    return ("+" if rounded > 0 else MINUS) + _digits(rounded)
 
 
 def _shape(mark: Marker, x: float, y: float, r: float) -> str:
@@ -128,7 +137,8 @@ def dot_plot(
     """Scores of one value, one lane per column, on the rating scale, with the numbers.
 
     With a cycle norm, a last lane shows where the middle half of the cycle's people
-    score (a bar) and their median (a tick), on the same axis.
+    score (a bar) and their median (a tick), on the same axis. Every mark is placed on
+    the number as printed, so the drawing holds no more precision than the text.
     """
     width, label_w, right_w, lane_h, top = 640, 130, 44, 18, 6
     x0, x1 = label_w + 12, width - right_w - 12
@@ -137,6 +147,7 @@ def dot_plot(
     height = axis_y + 22
 
     def x_of(score: float) -> float:
+        score = float(printed(score))
         return x0 + (x1 - x0) * (min(max(score, 1), points) - 1) / max(points - 1, 1)
 
     spoken = "; ".join(

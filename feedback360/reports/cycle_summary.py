@@ -1,4 +1,9 @@
-"""A cycle's organisation summary: worked out from its responses, or as kept after deletion."""
+"""A cycle's organisation summary, worked out once at its close and kept unchanged (rule 9).
+
+Each subject counts in the unit and staff type they had at the close: a later re-import or
+an erasure must not change a figure anyone has seen, or the difference would single a
+person out.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.reports.linked_views import linked_summaries
-from feedback360.reports.loading import load_cycle
+from feedback360.reports.loading import LoadedCycle, load_cycle
 from feedback360.reports.models import OrganisationSummary as KeptSummary
 from feedback360.reports.organisation import (
     ALL,
@@ -45,24 +50,26 @@ def has_summary(cycle: Cycle) -> bool:
 
 
 def cycle_summary(cycle: Cycle) -> CycleSummary:
-    """The summary from the responses while they exist, else the one kept when they went."""
+    """The summary kept at the close."""
     if not has_summary(cycle):
         raise DomainError(
             f"“{cycle.name}” is {cycle.status}: its organisation summary is ready once it closes."
         )
-    if cycle.responses_deleted_on is None:
-        return summarise(cycle)
     kept = db.session.get(KeptSummary, cycle.id)
     if kept is None:
-        raise DomainError(
-            f"The responses of “{cycle.name}” were deleted and no summary was kept from them."
-        )
+        if cycle.responses_deleted_on is not None:
+            raise DomainError(
+                f"The responses of “{cycle.name}” were deleted and no summary was kept from them."
+            )
+        # A cycle closed before summaries were kept at the close: keep it now, once.
+        kept = keep_summary(cycle)
     return _from_data(kept.data, kept.made_at.date())
 
 
-def summarise(cycle: Cycle) -> CycleSummary:
-    """Work the summary out from the cycle's responses, by each view, as rule 9 allows."""
-    loaded = load_cycle(cycle.id)
+def summarise(cycle: Cycle, loaded: LoadedCycle | None = None) -> CycleSummary:
+    """Work the summary out from the cycle's responses (or those given), by each view, with
+    each subject's unit and staff type as they are now, as rule 9 allows."""
+    loaded = loaded or load_cycle(cycle.id)
     people = {
         request_id: (unit, staff_type)
         for request_id, unit, staff_type in db.session.execute(
@@ -89,9 +96,9 @@ def summarise(cycle: Cycle) -> CycleSummary:
     )
 
 
-def keep_summary(cycle: Cycle) -> KeptSummary:
-    """Store the summary as it stands, replacing any kept before, so it outlives the responses."""
-    summary = summarise(cycle)
+def keep_summary(cycle: Cycle, loaded: LoadedCycle | None = None) -> KeptSummary:
+    """Work the summary out and keep it; the close does this once, and nothing after."""
+    summary = summarise(cycle, loaded)
     kept = db.session.get(KeptSummary, cycle.id) or KeptSummary(cycle_id=cycle.id)
     kept.data = {
         "views": {key: summary_to_data(view) for key, view in summary.views.items()},

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from feedback360.reports.results import GROUPS
+from feedback360.reports.results import GROUPS, POOLED
 
-# Group codes in `CycleArrays.group` index into GROUPS: 0 self, 1 line manager, 2 peer,
-# 3 direct report, 4 other.
-GROUP_CODE = {group: code for code, group in enumerate(GROUPS)}
+# Group codes in `CycleArrays.group`: 0 self, 1 line manager, 2 peer, 3 direct report and
+# 4 other index into GROUPS; 5 is a response stored under the pooled label at the close.
+GROUP_CODE = {**{group: code for code, group in enumerate(GROUPS)}, POOLED: len(GROUPS)}
+# What `storage_labels` gives a group whose responses are not stored at all.
+DROPPED = -1
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,13 @@ class CycleArrays:
     previous_value_scores: float (n_subjects, n_values), the subject's "All raters" value
         scores in their previous released report on the same framework, NaN where there
         was none or it was not shown.
+    group_counts: int (n_subjects, 5), how many responses each group (self, line manager,
+        peer, direct report, other) gave, as counted at the close. When given, the
+        anonymity rules, column sizes and group statuses come from it, and the rows must
+        be exactly what the close stores (see `engine.storage.storage_labels`): each group
+        shown on its own under its own code, the groups pooled into a shown "Other raters"
+        under the pooled code, nothing else. When None, everything is counted from the
+        rows, and a pooled row is refused.
     """
 
     ratings: np.ndarray
@@ -36,6 +45,7 @@ class CycleArrays:
     n_values: int
     scale_points: int = 5
     previous_value_scores: np.ndarray | None = None
+    group_counts: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 Each view on its own hides what rule 4 hides, but an administrator sees both views and knows
 who belongs where: "police officers" minus "Territorial Policing" can be the one officer in a
 small unit. Published figures are sums over known sets of people; a set is revealed when its
-indicator is a combination of the published ones. Here, per cell column, we look for any
-revealed set smaller than k and hide one more segment until there is none.
+indicator is a combination of the published ones. Here, per statement, we look for any
+revealed set smaller than k and hide one more segment until there is none. Value scores are
+then worked out again from the statement cells still shown, so they hold no hidden rating.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from feedback360.reports.organisation import (
     OrganisationSummary,
     SummaryCell,
     organisation_summary,
+    rescored_values,
 )
 
-_TABLES = ("values", "values_self", "statements", "statements_self")
+# Value rows are built from these, so the check runs on statements alone.
+_TABLES = ("statements", "statements_self")
 _EXACT_LIMIT = 5  # the fewest merged groups on one side enumerated exactly (5^5 patterns)
 LINKED_REASON = (
     "Hidden so that fewer than {k} subjects or responses cannot be worked out by comparing"
@@ -40,13 +43,13 @@ def linked_summaries(
 ) -> tuple[OrganisationSummary, OrganisationSummary]:
     """Both views' summaries, with whatever either must also hide so the pair reveals no one."""
     views = (
-        organisation_summary(arrays, first, settings),
-        organisation_summary(arrays, second, settings),
+        organisation_summary(arrays, first, settings, with_values=False),
+        organisation_summary(arrays, second, settings, with_values=False),
     )
     # Each subject's pair of segments, as one segment, gives the counts of every intersection.
     codes = [{name: i for i, name in enumerate(sorted(set(view)))} for view in (first, second)]
     pairs = [f"{codes[0][a]}:{codes[1][b]}" for a, b in zip(first, second, strict=True)]
-    atoms = organisation_summary(arrays, pairs, settings)
+    atoms = organisation_summary(arrays, pairs, settings, with_values=False)
     segment_names = [[n for n in view.segments if n != ALL] for view in views]
     lookup = [sorted(set(view)) for view in (first, second)]
     k = settings.k
@@ -80,8 +83,8 @@ def linked_summaries(
         for side in (0, 1):
             tables[side][table] = rows[side]
     return tuple(  # type: ignore[return-value]
-        replace(view, **tables[side], notes=_notes(view, tables[side]))
-        for side, view in enumerate(views)
+        rescored_values(replace(view, **tables[side]), arrays, segments, settings)
+        for side, (view, segments) in enumerate(zip(views, (first, second), strict=True))
     )
 
 
@@ -190,13 +193,3 @@ def _forced_small_set(subjects: np.ndarray, responses: np.ndarray, k: int) -> np
     r = (taken * responses).sum(axis=(1, 2))
     leaking = np.flatnonzero(((s > 0) & (s < k)) | ((r > 0) & (r < k)))
     return taken[leaking[0]] if len(leaking) else None
-
-
-def _notes(view: OrganisationSummary, tables: dict[str, list]) -> list[str]:  # type: ignore[type-arg]
-    """The view's notes, with "Nothing is shown for …" brought up to date."""
-    kept = [note for note in view.notes if not note.startswith("Nothing is shown for ")]
-    return kept + [
-        f"Nothing is shown for {name}."
-        for name in view.segments
-        if all(row[name].mean is None for table in tables.values() for row in table)
-    ]

@@ -14,6 +14,7 @@ from feedback360.extensions import db
 from feedback360.feedback.models import Comment, FeedbackRequest, Rating, Response
 from feedback360.frameworks.models import Statement, Value
 from feedback360.reports.inputs import GROUP_CODE, CycleArrays
+from feedback360.reports.results import GROUPS
 
 # A rating travels as one integer, statement id × 16 + score, with score 0 for "Not seen"
 # (a scale has at most 9 points). The database gathers each response's ratings into one
@@ -72,6 +73,7 @@ def load_cycle(cycle_id: int, *, request_ids: Sequence[int] | None = None) -> Lo
         ratings=ratings,
         subject=subject[order],
         group=codes[order].astype(np.int8),
+        group_counts=_group_counts(subjects),
         statement_value=np.array([value_index[s.value_id] for s in statements], dtype=np.int64),
         statement_positive=np.array([s.positive for s in statements], dtype=bool),
         n_subjects=len(subjects),
@@ -84,6 +86,29 @@ def load_cycle(cycle_id: int, *, request_ids: Sequence[int] | None = None) -> Lo
         statement_ids=statement_ids.tolist(),
         value_ids=value_ids,
     )
+
+
+def _group_counts(subjects: np.ndarray) -> np.ndarray | None:
+    """How many responses each group gave, per subject, as counted at the close; None for a
+    cycle not closed yet (its responses are then counted from the rows)."""
+    counted = (
+        dict(
+            db.session.execute(
+                select(FeedbackRequest.id, FeedbackRequest.response_counts).where(
+                    FeedbackRequest.id.in_(_literal_ids(subjects))
+                )
+            ).all()
+        )
+        if len(subjects)
+        else {}
+    )
+    if len(subjects) == 0 or any(counted.get(int(s)) is None for s in subjects):
+        return None
+    counts = np.zeros((len(subjects), len(GROUPS)), dtype=np.int64)
+    for row, request_id in enumerate(subjects.tolist()):
+        for group, count in counted[request_id].items():
+            counts[row, GROUPS.index(group)] = count
+    return counts
 
 
 def load_comments(cycle_id: int, request_id: int) -> list[tuple[int, str, str]]:

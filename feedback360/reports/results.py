@@ -13,6 +13,9 @@ DIRECT_REPORT = "direct_report"
 OTHER = "other"
 RATER_GROUPS = (LINE_MANAGER, PEER, DIRECT_REPORT, OTHER)
 GROUPS = (SELF, *RATER_GROUPS)
+# The label a response is stored under at the close when its group is shown only within
+# "Other raters": the group itself is then no longer known.
+POOLED = "pooled"
 
 # Columns the engine may add on top of the groups.
 OTHER_RATERS = "other_raters"
@@ -68,7 +71,8 @@ class Norm:
 class StatementResult:
     index: int
     cells: dict[str, Cell]
-    gap: float | None  # all raters' mean − self; None where either is missing
+    # All raters' mean − self, both as printed (one decimal); None where either is missing.
+    gap: float | None
     # The gap read by polarity: positive means others see the person behave better than
     # they think (more often for "We will", less often for "We will not").
     outlook: float | None = None
@@ -101,6 +105,13 @@ class Agreement:
 
 @dataclass(frozen=True)
 class ValueResult:
+    """A value's scores: per column, the mean of the ratings in its shown statement cells.
+
+    Every rating weighs the same and "We will not" ratings are reverse-scored, so a score
+    is a function of the cells the report shows and reveals nothing they hide. The gap and
+    change are worked out from the scores as printed (one decimal).
+    """
+
     index: int
     scores: dict[str, float | None]  # by column key; negative statements reverse-scored
     gap: float | None

@@ -130,10 +130,12 @@ def report_document(request: FeedbackRequest) -> ReportDocument:
 
 
 def check_buildable(cycle: Cycle) -> None:
-    if cycle.status != CLOSED:
+    """Reports are built after the close and before anyone reads one: once released, to
+    coaches or to staff, a report is final (a changed one would reveal late answers)."""
+    if cycle.status != CLOSED or cycle.released_to_coaches:
         raise DomainError(
             f"Reports for “{cycle.name}” can be built only while it is closed and not "
-            "yet released; a released report never changes."
+            "yet released, to coaches or to staff; a released report never changes."
         )
 
 

@@ -39,6 +39,7 @@ def seed_cycle(*, send: bool = True, **settings: object):  # type: ignore[no-unt
     cycle.open()
     request = services.start_request(cycle, sam)
     for name, email in RATERS:
+        add_person(name, email)  # colleagues on the staff list
         services.nominate(request, name, email, "peer")
     if send:
         services.send_own_invitations(request)

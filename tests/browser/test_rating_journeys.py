@@ -83,6 +83,8 @@ def test_a_staff_member_self_assesses_and_nominates_six_raters(live_app, new_pag
         line_manager=manager,
     )
     add_person("Pat Peer", "pat@example.org", business_unit="Ops")
+    for name, email, _ in TYPED_RATERS:  # on the staff list, in other units
+        add_person(name, email, business_unit="Elsewhere")
     cycle = create_cycle(CYCLE, framework)
     cycle.open()
     db.session.commit()

@@ -8,14 +8,21 @@ from functools import cached_property
 import numpy as np
 
 from feedback360.reports.engine.columns import (
+    ABSENT,
     ALL_COLUMN,
     N_GROUPS,
+    N_LABELS,
+    POOL_COLUMN,
+    POOLED_LABEL,
+    SUBTRACTION,
+    TOO_FEW,
     VISIBLE,
     exempt_columns,
     group_columns,
     hide_cells,
     plan_columns,
 )
+from feedback360.reports.engine.values import value_membership, value_sums
 from feedback360.reports.inputs import CycleSettings
 
 
@@ -29,27 +36,9 @@ class Framework:
     scale_points: int
 
     @cached_property
-    def value_packing(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-        """How ratings are packed for value sums: lookup, order, offsets, bounds and shift.
-
-        Statements are taken in value order so each value is one run of columns; a rating
-        is looked up (at its code, moved up by scale_points + 1 for a "We will not") as
-        (1 << shift) + its score, negatives reversed to scale_points + 1 − x.
-        """
-        points = self.scale_points
-        sizes = np.bincount(self.statement_value, minlength=self.n_values)
-        largest = int(sizes.max(initial=1))
-        shift = (points * largest).bit_length()
-        bits = shift + largest.bit_length()
-        kind = np.uint16 if bits <= 16 else np.uint32 if bits <= 32 else np.uint64
-        scores = np.arange(1, points + 1)
-        lookup = np.zeros(2 * (points + 1), dtype=kind)
-        lookup[1 : points + 1] = (1 << shift) + scores
-        lookup[points + 2 :] = (1 << shift) + scores[::-1]
-        order = np.argsort(self.statement_value, kind="stable")
-        offsets = np.where(self.statement_positive[order], 0, points + 1).astype(np.uint16)
-        bounds = np.concatenate([[0], np.cumsum(sizes)])
-        return lookup, order, offsets, bounds, shift
+    def membership(self) -> np.ndarray:
+        """(statements, values): 1.0 where the statement belongs to the value."""
+        return value_membership(self.statement_value, self.n_values)
 
 
 @dataclass(frozen=True)
@@ -60,11 +49,12 @@ class Block:
     rater_scores_shown: np.ndarray  # (subjects,) rule 3
     pooled: np.ndarray  # (subjects, 5) groups pooled into "Other raters"
     column_shown: np.ndarray  # (subjects, 7)
-    group_points: np.ndarray  # (subjects, 5, scale points, statements) ratings of each point
+    # (subjects, 6, scale points, statements) ratings of each point, per row label
+    group_points: np.ndarray
     reason: np.ndarray  # (subjects, 7, statements) VISIBLE, TOO_FEW, SUBTRACTION or ABSENT
     others: np.ndarray  # (subjects, statements) "All raters" mean where shown, else NaN
-    value_responses: np.ndarray  # (subjects, 7, values) responses counted in each score
-    value_reason: np.ndarray  # (subjects, 7, values)
+    value_ratings: np.ndarray  # (subjects, 7, values) ratings in the shown cells of a value
+    value_reason: np.ndarray  # (subjects, 7, values) VISIBLE or why none of its cells shows
     value_scores: np.ndarray  # (subjects, 7, values) shown scores, else NaN
 
     def slice(self, begin: int, end: int) -> Block:
@@ -93,19 +83,26 @@ def analyse_block(
     framework: Framework,
     settings: CycleSettings,
     out: Block,
-) -> None:
-    """Fill out, for its subjects, with what rules 1–4 allow; segment = subject × 5 + group."""
+    group_counts: np.ndarray | None = None,
+) -> np.ndarray:
+    """Fill out, for its subjects, with what rules 1–4 allow; segment = subject × 6 + label.
+
+    The rules read group_counts (subjects, 5) where given, else the rows' own count.
+    Returns, per subject, whether its rows are what the close stores for those counts
+    (always true without them).
+    """
     n_subjects, n_statements = len(out.responses), codes.shape[1]
     width = framework.scale_points + 1
     # One histogram gives every count, sum, extreme and distribution: ratings are points.
-    # Laid out (subject, group, point, statement) so each point's counts are contiguous.
+    # Laid out (subject, label, point, statement) so each point's counts are contiguous.
     index = np.multiply(codes, n_statements, dtype=np.intp)
     index += (segment * (width * n_statements))[:, None]
     index += np.arange(n_statements)
-    counts = np.bincount(index.ravel(), minlength=n_subjects * N_GROUPS * width * n_statements)
-    counts = counts.reshape(n_subjects, N_GROUPS, width, n_statements)
+    counts = np.bincount(index.ravel(), minlength=n_subjects * N_LABELS * width * n_statements)
+    counts = counts.reshape(n_subjects, N_LABELS, width, n_statements)
     out.group_points[...] = counts[:, :, 1:]
-    responses = np.bincount(segment, minlength=n_subjects * N_GROUPS).reshape(-1, N_GROUPS)
+    rows = np.bincount(segment, minlength=n_subjects * N_LABELS).reshape(-1, N_LABELS)
+    responses = rows[:, :N_GROUPS] if group_counts is None else group_counts
     out.responses[...] = responses
 
     k, identifiable = settings.k, settings.manager_identifiable
@@ -113,28 +110,57 @@ def analyse_block(
     out.rater_scores_shown[...] = shown
     out.pooled[...] = pooled
     out.column_shown[...] = column_shown
+    as_stored = np.ones(n_subjects, dtype=bool)
+    if group_counts is not None:
+        as_stored = _rows_as_stored(rows, responses, pooled, column_shown)
     exempt = exempt_columns(identifiable)
-    seen = responses[:, :, None] - counts[:, :, 0]
-    n = group_columns(seen.astype(np.int32), pooled)
+    points = counts[:, :, 1:]
+    n = group_columns(points.sum(axis=2), pooled)  # (subjects, 7, statements) ratings
+    total = group_columns(np.einsum("p,glps->gls", np.arange(1, width), points), pooled)
     out.reason[...] = hide_cells(n, column_shown, exempt, k)
-    count, total, _ = cell_sums(counts[:, 1:, 1:].sum(axis=1))
     out.others[...] = np.nan
-    visible = (out.reason[:, ALL_COLUMN] == VISIBLE) & (count > 0)
-    np.divide(total, count, out=out.others, where=visible)
+    everyone = n[:, ALL_COLUMN]
+    visible = (out.reason[:, ALL_COLUMN] == VISIBLE) & (everyone > 0)
+    np.divide(total[:, ALL_COLUMN], everyone, out=out.others, where=visible)
+    _value_scores(n, total, framework, out)
+    return as_stored
 
-    # A value score takes each counted response's ratings of that value whole, including
-    # those in statement cells hidden above: the score is a mean over at least k responses
-    # (or is self or the identifiable manager) and passes rule 4 on its own counts below.
-    value_responses, value_totals = _value_sums(codes, segment, n_subjects, framework)
-    group_columns(value_responses, pooled, out=out.value_responses)
-    out.value_reason[...] = hide_cells(out.value_responses, column_shown, exempt, k)
-    out.value_scores[...] = np.nan
-    np.divide(
-        group_columns(value_totals, pooled),
-        out.value_responses,
-        out=out.value_scores,
-        where=(out.value_reason == VISIBLE) & (out.value_responses > 0),
+
+def _value_scores(n: np.ndarray, total: np.ndarray, framework: Framework, out: Block) -> None:
+    """Each column's value scores from its shown statement cells alone (see engine.values).
+
+    A value with ratings but none in a shown cell is hidden for its cells' reason: too few
+    if any cell is, else subtraction.
+    """
+    reason, membership = out.reason, framework.membership
+    shown = (reason == VISIBLE) & (n > 0)
+    held, sums = value_sums(
+        n, total, shown, membership, framework.statement_positive, framework.scale_points
     )
+    out.value_ratings[...] = held
+    rated = (n > 0).astype(float) @ membership > 0
+    too_few = ((reason == TOO_FEW) & (n > 0)).astype(float) @ membership > 0
+    hidden = np.where(too_few, TOO_FEW, SUBTRACTION)
+    out.value_reason[...] = np.where(
+        ~out.column_shown[:, :, None], ABSENT, np.where(rated & (held == 0), hidden, VISIBLE)
+    )
+    out.value_scores[...] = np.nan
+    np.divide(sums, held, out=out.value_scores, where=held > 0)
+
+
+def _rows_as_stored(
+    rows: np.ndarray, responses: np.ndarray, pooled: np.ndarray, column_shown: np.ndarray
+) -> np.ndarray:
+    """Per subject: are its rows (subjects, 6 labels) what the close keeps of responses?
+
+    Each group shown on its own keeps all its responses; a shown "Other raters" keeps its
+    groups' responses under the pooled label; nothing else is kept.
+    """
+    expected = np.zeros_like(rows)
+    expected[:, :N_GROUPS] = np.where(column_shown[:, :N_GROUPS], responses, 0)
+    pool = np.where(pooled, responses, 0).sum(axis=1)
+    expected[:, POOLED_LABEL] = np.where(column_shown[:, POOL_COLUMN], pool, 0)
+    return np.all(rows == expected, axis=1)
 
 
 def cell_sums(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -154,30 +180,3 @@ def rwg(points: np.ndarray, visible: np.ndarray) -> np.ndarray:
     np.divide(n * squares - total**2, n * (n - 1), out=variance, where=visible & (n > 1))
     null = (points.shape[-2] ** 2 - 1) / 12
     return np.clip(1 - variance / null, 0.0, 1.0)
-
-
-def _value_sums(
-    codes: np.ndarray, segment: np.ndarray, n_subjects: int, framework: Framework
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per subject, group and value: responses that count, and the sum of their scores.
-
-    A response counts towards a value only where it rated at least half of the value's
-    statements (as CCL does); its score is the mean of those ratings, negatives reversed.
-    """
-    lookup, order, offsets, bounds, shift = framework.value_packing
-    # Each rating becomes (1 << shift) + its score, so one sum per value holds both how
-    # many statements the response rated and the total of their scores. Statements run
-    # down the rows here, in value order, so each value's sum adds whole rows.
-    packed = lookup.take(codes.T[order] + offsets[:, None])
-    runs = zip(bounds[:-1], bounds[1:], strict=True)
-    sums = np.stack([packed[a:b].sum(axis=0) for a, b in runs], axis=1)
-    rated, totals = sums >> shift, sums & ((1 << shift) - 1)
-    counts = (2 * rated >= np.diff(bounds)) & (rated > 0)
-    scores = np.zeros(totals.shape)
-    np.divide(totals, rated, out=scores, where=counts)
-    n_values = framework.n_values
-    index = ((segment * n_values)[:, None] + np.arange(n_values)).ravel()
-    size, shape = n_subjects * N_GROUPS * n_values, (n_subjects, N_GROUPS, n_values)
-    responses = np.bincount(index, weights=counts.ravel(), minlength=size)
-    totals = np.bincount(index, weights=scores.ravel(), minlength=size)
-    return responses.reshape(shape).astype(np.int64), totals.reshape(shape)

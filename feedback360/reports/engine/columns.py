@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from feedback360.reports.results import ALL_RATERS, GROUPS, OTHER_RATERS
+from feedback360.reports.inputs import GROUP_CODE
+from feedback360.reports.results import ALL_RATERS, GROUPS, OTHER_RATERS, POOLED
 
 # Every report's columns come from these seven, always in this order; a subject's report
 # shows the ones its `column_shown` row allows. Columns 0–4 are the groups of GROUP_CODE.
 COLUMNS = (*GROUPS, OTHER_RATERS, ALL_RATERS)
 SELF_COLUMN, MANAGER_COLUMN, POOL_COLUMN, ALL_COLUMN = 0, 1, 5, 6
 N_GROUPS = 5
+# Rows carry one of six labels: the five groups, or the pooled label given at the close
+# to responses whose group is shown only within "Other raters".
+POOLED_LABEL = GROUP_CODE[POOLED]
+N_LABELS = len(GROUP_CODE)
 
 # Why a cell is blank, one code per cell; ABSENT marks a column the report does not show.
 VISIBLE, TOO_FEW, SUBTRACTION, ABSENT = 0, 1, 2, 3
@@ -71,25 +76,30 @@ def exempt_columns(manager_identifiable: bool) -> np.ndarray:
 def group_columns(
     by_group: np.ndarray, pooled: np.ndarray, out: np.ndarray | None = None
 ) -> np.ndarray:
-    """Sum per-group arrays (subjects, 5, …) into the seven columns (subjects, 7, …)."""
+    """Sum per-label arrays (subjects, 5 or 6, …) into the seven columns (subjects, 7, …).
+
+    A sixth label holds rows stored as pooled: they count in "Other raters" and "All raters".
+    """
     if out is None:
         out = np.empty((by_group.shape[0], len(COLUMNS), *by_group.shape[2:]), by_group.dtype)
-    out[:, :N_GROUPS] = by_group
+    out[:, :N_GROUPS] = by_group[:, :N_GROUPS]
     everyone, pool = out[:, ALL_COLUMN], out[:, POOL_COLUMN]
     np.add(by_group[:, 1], by_group[:, 2], out=everyone)
-    pool[...] = 0
+    pool[...] = by_group[:, POOLED_LABEL] if by_group.shape[1] > N_GROUPS else 0
     weights = pooled.reshape(*pooled.shape, *(1,) * (by_group.ndim - 2))
     for group in range(1, N_GROUPS):
         if group > 2:
             everyone += by_group[:, group]
         np.add(pool, by_group[:, group], out=pool, where=weights[:, group])
+    if by_group.shape[1] > N_GROUPS:
+        everyone += by_group[:, POOLED_LABEL]
     return out
 
 
 def hide_cells(n: np.ndarray, column_shown: np.ndarray, exempt: np.ndarray, k: int) -> np.ndarray:
     """Rule 4 cell by cell for n (subjects, 7, cells): a reason code per cell, VISIBLE or not.
 
-    Works for statements (n = ratings) and values (n = responses counted in the score).
+    n counts the ratings in each cell ("Not seen" excluded).
     """
     n_subjects, n_columns, n_cells = n.shape
     # One row per column, one entry per (subject, cell): hiding a cell of one entry never

@@ -20,10 +20,13 @@ from feedback360.reports.engine.columns import (
     ALL_COLUMN,
     COLUMNS,
     N_GROUPS,
+    N_LABELS,
+    POOLED_LABEL,
     VISIBLE,
     group_columns,
 )
 from feedback360.reports.engine.norms import Norms, cycle_norms
+from feedback360.reports.engine.printed import printed, printed_difference
 from feedback360.reports.inputs import CycleArrays, CycleSettings
 from feedback360.reports.results import ReportResult
 
@@ -44,9 +47,10 @@ class CycleAnalysis(Block):
 
     settings: CycleSettings
     framework: Framework
-    statement_norms: Norms
-    value_norms: Norms
-    change: np.ndarray  # (subjects, values) "All raters" value score now − previous, or NaN
+    statement_norms: Norms  # over "All raters" means as printed
+    value_norms: Norms  # over "All raters" value scores as printed
+    # (subjects, values) "All raters" value score now − previous, as printed, or NaN
+    change: np.ndarray
 
     @property
     def n_subjects(self) -> int:
@@ -99,7 +103,7 @@ class CycleAnalysis(Block):
 
 def analyse_cycle(arrays: CycleArrays, settings: CycleSettings) -> CycleAnalysis:
     """Analyse every subject of a cycle at once, showing only what the anonymity rules allow."""
-    framework, ratings, subject, group = _checked(arrays, settings)
+    framework, ratings, subject, group, counts = _checked(arrays, settings)
     n_subjects = arrays.n_subjects
     order = None
     if np.any(subject[1:] < subject[:-1]):
@@ -108,13 +112,17 @@ def analyse_cycle(arrays: CycleArrays, settings: CycleSettings) -> CycleAnalysis
     per_subject = np.bincount(subject, minlength=n_subjects)
     cells = _allocate(n_subjects, ratings.shape[1], framework, int(per_subject.max(initial=0)))
     bounds = np.concatenate([[0], np.cumsum(per_subject)])
+    as_stored = np.ones(n_subjects, dtype=bool)
     for first in range(0, n_subjects, BLOCK_SUBJECTS):
         last = min(first + BLOCK_SUBJECTS, n_subjects)
         begin, end = bounds[first], bounds[last]
         rows = slice(begin, end) if order is None else order[begin:end]
-        segment = (subject[begin:end] - first) * N_GROUPS + group[rows]
+        segment = (subject[begin:end] - first) * N_LABELS + group[rows]
         codes = rating_codes(ratings[rows], framework.scale_points)
-        analyse_block(codes, segment, framework, settings, cells.slice(first, last))
+        block_counts = None if counts is None else counts[first:last]
+        as_stored[first:last] = analyse_block(
+            codes, segment, framework, settings, cells.slice(first, last), block_counts
+        )
 
     doubled = np.flatnonzero(cells.responses[:, 0] > 1)
     if len(doubled):
@@ -122,17 +130,26 @@ def analyse_cycle(arrays: CycleArrays, settings: CycleSettings) -> CycleAnalysis
             f"A report has at most one self-assessment; subject {doubled[0]} has "
             f"{cells.responses[doubled[0], 0]}."
         )
+    if not as_stored.all():
+        raise ValueError(
+            f"Subject {np.flatnonzero(~as_stored)[0]}'s rows do not match group_counts: only"
+            " a group shown on its own is stored under its own label, with all its"
+            ' responses, and only a shown "Other raters" under the pooled label.'
+        )
     minimum = max(settings.norm_min_subjects, settings.k)
     everyone = cells.value_scores[:, ALL_COLUMN]
     change = np.full(everyone.shape, np.nan)
     if arrays.previous_value_scores is not None:
-        change = everyone - np.asarray(arrays.previous_value_scores, dtype=float)
+        change = printed_difference(everyone, np.asarray(arrays.previous_value_scores, float))
+    # Norms place printed scores among printed scores: a percentile or quartile must not
+    # tell two scores apart that print the same.
+    points = framework.scale_points
     return CycleAnalysis(
         **vars(cells),
         settings=settings,
         framework=framework,
-        statement_norms=cycle_norms(cells.others, minimum, framework.scale_points),
-        value_norms=cycle_norms(everyone, minimum, framework.scale_points),
+        statement_norms=cycle_norms(printed(cells.others), minimum, points),
+        value_norms=cycle_norms(printed(everyone), minimum, points),
         change=change,  # NaN wherever either score is not shown
     )
 
@@ -147,11 +164,11 @@ def _allocate(n_subjects: int, n_statements: int, framework: Framework, most: in
         pooled=np.zeros((n_subjects, N_GROUPS), bool),
         column_shown=np.zeros(shape, bool),
         group_points=np.zeros(
-            (n_subjects, N_GROUPS, framework.scale_points, n_statements), count_type
+            (n_subjects, N_LABELS, framework.scale_points, n_statements), count_type
         ),
         reason=np.zeros((*shape, n_statements), np.uint8),
         others=np.full((n_subjects, n_statements), np.nan),
-        value_responses=np.zeros((*shape, n_values), np.int32),
+        value_ratings=np.zeros((*shape, n_values), np.int64),
         value_reason=np.zeros((*shape, n_values), np.uint8),
         value_scores=np.full((*shape, n_values), np.nan),
     )
@@ -159,7 +176,7 @@ def _allocate(n_subjects: int, n_statements: int, framework: Framework, most: in
 
 def _checked(
     arrays: CycleArrays, settings: CycleSettings
-) -> tuple[Framework, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[Framework, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Refuse input that would make a report wrong rather than merely empty."""
     if settings.k < 2:
         raise ValueError(f"The anonymity threshold must be at least 2, not {settings.k}.")
@@ -180,13 +197,30 @@ def _checked(
         raise ValueError("statement_value and statement_positive need one entry per statement.")
     if np.any((values < 0) | (values >= n_values)):
         raise ValueError(f"Every statement must belong to a value from 0 to {n_values - 1}.")
-    if np.any((group < 0) | (group >= N_GROUPS)):
-        unknown = np.unique(group[(group < 0) | (group >= N_GROUPS)]).tolist()
+    if np.any((group < 0) | (group >= N_LABELS)):
+        unknown = np.unique(group[(group < 0) | (group >= N_LABELS)]).tolist()
         raise ValueError(f"Unknown rater group codes: {unknown}.")
     if np.any((subject < 0) | (subject >= n_subjects)):
         raise ValueError(f"Every response must belong to a subject from 0 to {n_subjects - 1}.")
     previous = arrays.previous_value_scores
     if previous is not None and np.shape(previous) != (n_subjects, n_values):
         raise ValueError("previous_value_scores needs a row per subject and a column per value.")
+    counts = _group_counts(arrays.group_counts, n_subjects)
+    if counts is None and np.any(group == POOLED_LABEL):
+        raise ValueError(
+            "A response stored under the pooled label needs group_counts: the rules must"
+            " see how many each group gave."
+        )
     framework = Framework(values, positive, n_values, arrays.scale_points)
-    return framework, ratings, subject, group
+    return framework, ratings, subject, group, counts
+
+
+def _group_counts(counts: np.ndarray | None, n_subjects: int) -> np.ndarray | None:
+    if counts is None:
+        return None
+    counts = np.asarray(counts)
+    if counts.shape != (n_subjects, N_GROUPS):
+        raise ValueError(f"group_counts needs a row per subject and {N_GROUPS} groups.")
+    if not np.issubdtype(counts.dtype, np.integer) or np.any(counts < 0):
+        raise ValueError("group_counts must be whole numbers of responses, none below 0.")
+    return counts.astype(np.int64)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from feedback360.reports.engine.norms import Norms
+from feedback360.reports.engine.printed import printed, printed_difference
 from feedback360.reports.inputs import CycleSettings
 from feedback360.reports.results import (
     ALL_RATERS,
@@ -22,15 +23,18 @@ from feedback360.reports.results import (
 
 
 def agreement(own: float, others: float, settings: CycleSettings) -> Agreement:
-    """Self-other agreement on a value (after Atwater & Yammarino); higher is better here."""
-    difference = own - others
+    """Self-other agreement on a value (after Atwater & Yammarino); higher is better here.
+
+    Read from the scores as printed, so the label says nothing the two numbers do not.
+    """
+    difference = float(printed_difference(own, others))
     if difference > settings.agreement_margin:
         kind = OVER_ESTIMATOR
     elif difference < -settings.agreement_margin:
         kind = UNDER_ESTIMATOR
     else:
         kind = IN_AGREEMENT
-    return Agreement(kind, bool(others >= settings.good_score))
+    return Agreement(kind, bool(printed(others) >= settings.good_score))
 
 
 def norm(norms: Norms, index: int, percentile: float) -> Norm | None:
@@ -46,8 +50,10 @@ def highlights(
 ) -> dict[str, list[Highlight]]:
     """The statements a report singles out, from shown "All raters" cells only.
 
-    Ties keep statement order. Highest and lowest never name the same statement, which
-    matters only for frameworks with fewer than twice `highlights` positive statements.
+    Means are ranked and compared as printed, and gaps already are, so no list or order
+    tells apart two means that print the same. Ties keep statement order. Highest and
+    lowest never name the same statement, which matters only for frameworks with fewer
+    than twice `highlights` positive statements.
     """
     shown = [s for s in statements if _others(s) is not None]
     gap, count = settings.blind_spot_gap, settings.highlights
@@ -57,7 +63,7 @@ def highlights(
     named = {s.index for s in highest}
     rest = [s for s in rated if s.index not in named]
     lowest = sorted(rest, key=lambda s: (_others(s), s.index))[:count]
-    # A "We will not" with a mean of 1.0 was never seen, so it is not a behaviour to name.
+    # A "We will not" whose mean prints as 1.0 was (next to) never seen: nothing to name.
     negatives = [s for s in shown if not positive[s.index] and _others(s) > 1.0]
     return {
         "blind_spots": [
@@ -79,15 +85,16 @@ def highlights(
 
 
 def _others(statement: StatementResult) -> float | None:
+    """The "All raters" mean as printed, None where not shown."""
     cell = statement.cells.get(ALL_RATERS)
-    return None if cell is None else cell.mean
+    return None if cell is None or cell.mean is None else float(printed(cell.mean))
 
 
 def _highlight(statement: StatementResult) -> Highlight:
     own = statement.cells.get(SELF)
     return Highlight(
         statement_index=statement.index,
-        others=_others(statement),
+        others=statement.cells[ALL_RATERS].mean,
         self=None if own is None else own.mean,
         outlook=statement.outlook,
     )

@@ -21,11 +21,13 @@ from feedback360.reports.engine.columns import (
     group_columns,
 )
 from feedback360.reports.engine.insights import agreement, highlights, norm
+from feedback360.reports.engine.printed import printed, printed_difference
 from feedback360.reports.results import (
     ALL_RATERS,
     GROUPS,
     LABELS,
     OTHER_RATERS,
+    POOLED,
     RATER_GROUPS,
     SELF,
     Cell,
@@ -68,6 +70,7 @@ def build_report(
     labels = {SELF: LABELS[SELF]} | {g: LABELS[g] for g in own}
     if shown[POOL_COLUMN]:
         labels |= {g: LABELS[OTHER_RATERS] for c, g in enumerate(GROUPS) if pooled[c]}
+        labels[POOLED] = LABELS[OTHER_RATERS]
     norms = [r.norm.subjects for r in (*statements, *values) if r.norm is not None]
     return ReportResult(
         columns=[
@@ -125,7 +128,12 @@ def _statement_results(
     own = keys.index(SELF) if SELF in keys else None
     positive = analysis.framework.statement_positive.tolist()
     norms = analysis.statement_norms
-    percentiles = norms.percentile(analysis.others[subject]).tolist()
+    percentiles = norms.percentile(printed(analysis.others[subject])).tolist()
+    # Gaps between the numbers as printed, so a gap never narrows down either of them.
+    gaps = np.full(n.shape[1], np.nan)
+    if everyone is not None and own is not None:
+        gaps = printed_difference(mean[everyone], mean[own])
+    gaps = gaps.tolist()
 
     columns = zip(
         *(a.T.tolist() for a in (n, not_seen, mean, np.sqrt(variance), low, high, reason)),
@@ -142,9 +150,7 @@ def _statement_results(
                 continue
             spread = tuple(points[c, s].tolist()) if c == everyone else None
             cells[key] = Cell(count, unseen, m, sd, lo, hi, reasons[why], spread)
-        gap = None
-        if everyone is not None and own is not None:
-            gap = _optional(mean[everyone, s] - mean[own, s])
+        gap = _optional(gaps[s])
         results.append(
             StatementResult(
                 index=s,
@@ -164,11 +170,12 @@ def _value_results(analysis: CycleAnalysis, subject: int, indices: np.ndarray) -
     """Each value's shown scores per column, the self-other gap, agreement, norm and change."""
     scores = analysis.value_scores[subject]
     keys = [COLUMNS[c] for c in indices]
-    percentiles = analysis.value_norms.percentile(scores[ALL_COLUMN]).tolist()
+    percentiles = analysis.value_norms.percentile(printed(scores[ALL_COLUMN])).tolist()
+    gaps = printed_difference(scores[ALL_COLUMN], scores[SELF_COLUMN]).tolist()
     results = []
     for v in range(analysis.framework.n_values):
         own, others = scores[SELF_COLUMN, v], scores[ALL_COLUMN, v]
-        gap = _optional(others - own)  # NaN unless both are shown
+        gap = _optional(gaps[v])  # NaN unless both are shown
         results.append(
             ValueResult(
                 index=v,
@@ -187,7 +194,7 @@ def _shown_comments(
 ) -> list[ShownComment]:
     """Keep comments only from groups shown somewhere, labelled as shown, in random order."""
     for value_index, group, _ in comments:
-        if group not in GROUPS or not 0 <= value_index < n_values:
+        if group not in (*GROUPS, POOLED) or not 0 <= value_index < n_values:
             raise ValueError(f"A comment has an unknown group or value: {group}, {value_index}.")
     # A comment from a group in no shown column would speak for fewer than k people.
     kept = [ShownComment(v, text, labels[g]) for v, g, text in comments if g in labels]

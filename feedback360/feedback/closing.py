@@ -1,0 +1,227 @@
+"""The close: every rater's answers cut from them for good (rule 6).
+
+Until the close each rater's answers are sealed with their invitation. Closing a cycle, in
+one transaction: reads every answer; counts each request's responses by group; freezes the
+organisation summary (rule 9); then writes the responses afresh, all at once, in random
+order, without a date, each under its own group only where that group is shown on its own
+and otherwise under the pooled label, leaving out answers that no report can ever show (see
+reports.engine.storage); and
+wipes the sealed answers. Once that has committed, the cycle's answer key is destroyed and
+the storage forgets the old pages (SQLite's write-ahead log truncated; PostgreSQL's tables
+vacuumed). Neither row order, pages, transaction ids nor a backup then pairs a response
+with an invitation.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from feedback360.cycles.models import Cycle
+from feedback360.extensions import db
+from feedback360.feedback.answers import Answers
+from feedback360.feedback.models import (
+    SUBMITTED,
+    Comment,
+    FeedbackRequest,
+    Invitation,
+    Rating,
+    Response,
+    random_id,
+)
+from feedback360.feedback.sealing import destroy_key, unseal
+from feedback360.reports.engine.storage import storage_labels
+from feedback360.reports.inputs import GROUP_CODE, CycleArrays
+from feedback360.reports.loading import LoadedCycle
+from feedback360.reports.results import GROUPS
+
+log = logging.getLogger(__name__)
+# What a stored label code names; a code not here (dropped) is not stored at all.
+_LABELS = {code: label for label, code in GROUP_CODE.items()}
+_shuffle = random.SystemRandom().shuffle
+
+
+@dataclass(frozen=True)
+class Answered:
+    request_id: int
+    group: str
+    answers: Answers
+
+
+def cut_answers_from_raters(cycle: Cycle) -> None:
+    """Write the cycle's answers as anonymous responses and forget who gave which."""
+    requests = list(
+        db.session.scalars(
+            select(FeedbackRequest).filter_by(cycle_id=cycle.id).order_by(FeedbackRequest.id)
+        )
+    )
+    answered = _every_answer(cycle, requests)
+    counts = np.zeros((len(requests), len(GROUPS)), dtype=np.int64)
+    row_of = {request.id: row for row, request in enumerate(requests)}
+    for answer in answered:
+        counts[row_of[answer.request_id], GROUPS.index(answer.group)] += 1
+    codes = storage_labels(counts, cycle.anonymity_threshold, cycle.manager_identifiable)
+    labels = [[_LABELS.get(int(code)) for code in row] for row in codes]
+
+    from feedback360.reports.cycle_summary import keep_summary  # it imports the report services
+
+    keep_summary(cycle, _in_memory(cycle, requests, answered))
+    request_ids = [request.id for request in requests]
+    _delete_responses(request_ids)
+    kept = [
+        (answer, label)
+        for answer in answered
+        if (label := labels[row_of[answer.request_id]][GROUPS.index(answer.group)]) is not None
+    ]
+    _shuffle(kept)
+    _write(kept)
+    for request, row in zip(requests, counts.tolist(), strict=True):
+        request.response_counts = {group: n for group, n in zip(GROUPS, row, strict=True) if n}
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.request_id.in_(select(FeedbackRequest.id).filter_by(cycle_id=cycle.id)))
+        .values(sealed_answers=None),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.flush()
+    db.session.expire_all()
+    if cycle.answer_key_id:
+        after_commit(_forget_everything_sealed(cycle.answer_key_id))
+
+
+def _every_answer(cycle: Cycle, requests: Sequence[FeedbackRequest]) -> list[Answered]:
+    """The self-assessments and rater answers already stored, and every sealed submission."""
+    answered = []
+    for request in requests:
+        for response in request.responses:
+            answers = Answers(
+                ratings={rating.statement_id: rating.score for rating in response.ratings},
+                comments={comment.value_id: comment.text for comment in response.comments},
+            )
+            answered.append(Answered(request.id, response.group, answers))
+        for invitation in request.invitations:
+            if invitation.status == SUBMITTED and invitation.sealed_answers is not None:
+                sealed = unseal(cycle.answer_key_id or "", invitation.id, invitation.sealed_answers)
+                answered.append(Answered(request.id, invitation.group, Answers.from_draft(sealed)))
+    return answered
+
+
+def _in_memory(
+    cycle: Cycle, requests: Sequence[FeedbackRequest], answered: Sequence[Answered]
+) -> LoadedCycle:
+    """Every answer as the engine's arrays, each under the group its rater was in."""
+    framework = cycle.framework
+    statements = framework.statements
+    column_of = {statement.id: column for column, statement in enumerate(statements)}
+    value_of = {value.id: index for index, value in enumerate(framework.values)}
+    ratings = np.full((len(answered), len(statements)), np.nan)
+    for row, answer in enumerate(answered):
+        for statement_id, score in answer.answers.ratings.items():
+            if score is not None and statement_id in column_of:
+                ratings[row, column_of[statement_id]] = score
+    row_of = {request.id: row for row, request in enumerate(requests)}
+    arrays = CycleArrays(
+        ratings=ratings,
+        subject=np.array([row_of[a.request_id] for a in answered], dtype=np.int64),
+        group=np.array([GROUP_CODE[a.group] for a in answered], dtype=np.int8),
+        statement_value=np.array([value_of[s.value_id] for s in statements], dtype=np.int64),
+        statement_positive=np.array([s.positive for s in statements], dtype=bool),
+        n_subjects=len(requests),
+        n_values=len(framework.values),
+        scale_points=len(framework.scale),
+    )
+    return LoadedCycle(
+        arrays=arrays,
+        request_ids=[request.id for request in requests],
+        statement_ids=list(column_of),
+        value_ids=list(value_of),
+    )
+
+
+def _delete_responses(request_ids: Sequence[int]) -> None:
+    responses = select(Response.id).where(Response.request_id.in_(request_ids))
+    for statement in (
+        delete(Rating).where(Rating.response_id.in_(responses)),
+        delete(Comment).where(Comment.response_id.in_(responses)),
+        delete(Response).where(Response.request_id.in_(request_ids)),
+    ):
+        db.session.execute(statement, execution_options={"synchronize_session": False})
+
+
+def _write(kept: Sequence[tuple[Answered, str]]) -> None:
+    """Insert the responses in the order given (random), their ratings and comments likewise."""
+    responses, ratings, comments = [], [], []
+    for answer, label in kept:
+        response_id = random_id()
+        responses.append({"id": response_id, "request_id": answer.request_id, "group": label})
+        ratings += [
+            {"response_id": response_id, "statement_id": statement_id, "score": score}
+            for statement_id, score in sorted(answer.answers.ratings.items())
+        ]
+        comments += [
+            {"id": random_id(), "response_id": response_id, "value_id": value_id, "text": text}
+            for value_id, text in answer.answers.comments.items()
+            if text
+        ]
+    _shuffle(comments)
+    for model, rows in ((Response, responses), (Rating, ratings), (Comment, comments)):
+        if rows:
+            db.session.execute(insert(model), rows)
+
+
+def _forget_everything_sealed(key_id: str) -> Callable[[], None]:
+    def forget() -> None:
+        destroy_key(key_id)
+        _forget_old_pages()
+
+    return forget
+
+
+def _forget_old_pages() -> None:
+    """Leave no earlier copy of the rewritten rows in the database's own files.
+
+    Best effort, after the commit: what it would clear is either sealed under the key just
+    destroyed or the unlinked responses themselves, so a busy database only delays it.
+    """
+    engine = db.engine
+    try:
+        if engine.dialect.name == "sqlite":
+            # secure_delete (set on every connection) zeroed what was deleted; the log holds
+            # the transaction's pages until a checkpoint copies them in, so empty it now.
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        elif engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql(
+                    "VACUUM invitation, response, rating, comment, feedback_request"
+                )
+    except OperationalError as error:
+        log.warning("After closing a cycle the database could not be tidied yet: %s", error)
+
+
+# ---------------------------------------------------------------- after the commit
+
+_AFTER_COMMIT = "feedback360.after_commit"
+
+
+def after_commit(action: Callable[[], None]) -> None:
+    """Run action once the session's transaction has committed; drop it on a rollback."""
+    db.session().info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for action in session.info.pop(_AFTER_COMMIT, []):
+        action()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
