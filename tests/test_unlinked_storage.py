@@ -11,11 +11,12 @@ before the close does no better than chance.
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from feedback360.accounts.services import person_by_email
 from feedback360.cycles.models import Cycle
@@ -25,7 +26,15 @@ from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
 from feedback360.feedback.models import FeedbackRequest, Invitation, Response
 from feedback360.feedback.sealing import AnswersUnreadable, keys_dir, unseal
-from tests.conftest import DATABASES, app_on, nominate_colleague, on_staff_list, running_app
+from feedback360.sqlite import whole_transactions
+from tests.conftest import (
+    DATABASES,
+    app_on,
+    nominate_colleague,
+    on_staff_list,
+    poll_until,
+    running_app,
+)
 from tests.test_backup import run
 
 RATERS = 40
@@ -290,3 +299,42 @@ def test_the_answer_keys_live_in_the_instance_folder_unless_configured_elsewhere
     elsewhere = tmp_path / "elsewhere"
     with running_app(elsewhere, monkeypatch, database="sqlite", ANSWER_KEYS_DIR=str(elsewhere)):
         assert keys_dir() == elsewhere
+
+
+@pytest.mark.parametrize("app", DATABASES[1:], indirect=True)  # row locks are PostgreSQL's
+def test_an_answer_being_saved_as_the_cycle_closes_is_kept(app, forty):
+    """A rater's submission under way when the administrator closes the cycle: the close
+    waits for it and writes it out too, instead of losing it or deadlocking."""
+    last = db.session.scalars(db.select(Invitation).order_by(Invitation.id.desc())).first()
+    token = services.rater_token(last)
+    db.session.commit()
+    with whole_transactions():
+        invitation = services.invitation_for_token(token, for_update=True)  # the rater's POST
+        closing = threading.Thread(target=close_elsewhere, args=(app, forty.id))
+        closing.start()
+        poll_until(lambda: close_is_waiting(), timeout=30, what="the close waiting for the save")
+        services.submit_rater_response(invitation, answers_of(forty.framework, RATERS - 1))
+        db.session.commit()
+    closing.join(timeout=60)
+    assert not closing.is_alive()
+    db.session.expire_all()
+    assert sorted(rater_of_response().values()) == list(range(RATERS))  # the last one too
+    sealed = select(Invitation.id).where(Invitation.sealed_answers.is_not(None))
+    assert db.session.execute(sealed).first() is None
+
+
+def close_elsewhere(app, cycle_id: int) -> None:  # type: ignore[no-untyped-def]
+    """The administrator's close, in a request of its own."""
+    with app.app_context(), whole_transactions():
+        close_cycle(db.session.get(Cycle, cycle_id))
+        db.session.commit()
+
+
+def close_is_waiting() -> bool:
+    with db.engine.connect() as connection:
+        return bool(
+            connection.exec_driver_sql(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            ).first()
+        )

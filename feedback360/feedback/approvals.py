@@ -108,16 +108,18 @@ def approve(request: FeedbackRequest, approver: Person) -> int:
             f"The list needs at least {cycle.min_raters} raters before it can be approved; "
             f"it has {len(request.invitations)}. Add a rater first."
         )
-    for invitation in request.invitations:
-        if invitation.awaits_approval:
-            if not services.may_approve_rater(approver, request, invitation.approval_needed or ""):
-                raise DomainError(
-                    f"{invitation.name} can be approved only by an administrator: they are "
-                    f"named as {request.subject.first_name}'s line manager but are not the one "
-                    "on record."
-                )
-            invitation.approved_by_id = approver.id
+    waiting = [i for i in request.invitations if i.awaits_approval]
+    for invitation in waiting:
+        if not services.may_approve_rater(approver, request, invitation.approval_needed or ""):
+            raise DomainError(
+                f"{invitation.name} can be approved only by an administrator: they are "
+                f"named as {request.subject.first_name}'s line manager but are not the one "
+                "on record."
+            )
+    # The request's row before its invitations', as the close takes them (see closing).
     _move(request, APPROVED, current=APPROVAL_PENDING)
+    for invitation in waiting:
+        invitation.approved_by_id = approver.id
     sent = services.send_invitations(request)
     on_behalf = "" if approver_of(request) else " on behalf of the line manager (none on record)"
     record(

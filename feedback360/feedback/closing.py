@@ -55,6 +55,25 @@ class Answered:
     answers: Answers
 
 
+def hold_every_answer(cycle: Cycle) -> None:
+    """Lock the cycle's requests, then their invitations, until the close commits.
+
+    A save locks its request or invitation, then reads the cycle's row with a share lock to
+    check it is open (see services._require_open). Taking the rows first and the cycle's
+    row last, as a save does, the close waits for every save under way and no save waits
+    for the close in a circle; a save that comes after finds the cycle closed. On SQLite,
+    where one transaction writes at a time, the locks are no-ops.
+    """
+    in_cycle = select(FeedbackRequest.id).filter_by(cycle_id=cycle.id)
+    db.session.execute(in_cycle.order_by(FeedbackRequest.id).with_for_update()).all()
+    db.session.execute(
+        select(Invitation.id)
+        .where(Invitation.request_id.in_(in_cycle))
+        .order_by(Invitation.id)
+        .with_for_update()
+    ).all()
+
+
 def cut_answers_from_raters(cycle: Cycle) -> None:
     """Write the cycle's answers as anonymous responses and forget who gave which."""
     requests = list(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from feedback360.accounts.mailboxes import same_mailbox
 from feedback360.accounts.models import Person
 from feedback360.accounts.services import person_by_email
-from feedback360.cycles.models import Cycle
+from feedback360.cycles.models import OPEN, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback import mails
@@ -83,7 +83,17 @@ def start_request(cycle: Cycle, subject: Person) -> FeedbackRequest:
 
 
 def _require_open(request: FeedbackRequest) -> None:
-    if not request.cycle.is_open:
+    """Refuse unless the cycle is open, holding it open until this transaction ends.
+
+    On PostgreSQL the cycle's row is read with a share lock: closing the cycle must wait
+    for an answer being saved, and an answer saved after the close began sees it closed.
+    Otherwise an answer committed while the close was writing would be lost. (SQLite runs
+    one writing transaction at a time already.)
+    """
+    status = db.session.execute(
+        db.select(Cycle.status).where(Cycle.id == request.cycle_id).with_for_update(read=True)
+    ).scalar_one()
+    if status != OPEN:
         raise DomainError(f"“{request.cycle.name}” has closed; answers can no longer be changed.")
 
 
