@@ -36,10 +36,10 @@ CELERY = Path(sys.executable).with_name("celery")
 
 
 def start_worker(app, processes: int, log_path: Path) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
-    from feedback360.cycles.report_build import _environment
+    from feedback360.reports.background_build import command_environment
 
     with app.app_context():
-        env = _environment()  # the configuration the dashboard's build process is given
+        env = command_environment()  # as the dashboard's build process is given
     with log_path.open("wb") as log:
         worker = subprocess.Popen(  # noqa: S603 (our own command, fixed arguments)
             [

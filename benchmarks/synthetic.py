@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 from sqlalchemy import insert
@@ -15,8 +14,8 @@ from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.frameworks.services import bundled_framework, load_framework, read_framework_file
+from feedback360.groups import GROUPS
 from feedback360.reports.inputs import GROUP_CODE, CycleArrays
-from feedback360.reports.results import GROUPS
 
 # Each subject: a self-assessment and 10 raters.
 RESPONSES_PER_SUBJECT = {
@@ -27,7 +26,6 @@ RESPONSES_PER_SUBJECT = {
     "other": 2,
 }
 NOT_SEEN_SHARE = 0.08
-SUBMITTED_ON = date(2026, 3, 1)
 BATCH = 1_000_000  # rows per executemany / COPY block
 NULL = "\\N"  # COPY text format
 
@@ -146,8 +144,8 @@ def write_sqlite(answers: Answers, framework: Framework, request_ids: np.ndarray
     """executemany in large batches on the driver connection: no ORM object per row."""
     connection = db.session.connection()
     connection.exec_driver_sql(
-        'INSERT INTO response (id, request_id, "group", submitted_on) VALUES (?, ?, ?, ?)',
-        [(*row, SUBMITTED_ON.isoformat()) for row in _response_rows(answers, request_ids)],
+        'INSERT INTO response (id, request_id, "group") VALUES (?, ?, ?)',
+        _response_rows(answers, request_ids),
     )
     # Ratings in response id order, so the primary key index grows at its end.
     order = np.argsort(np.array(answers.response_ids))
@@ -174,11 +172,8 @@ def write_postgres(answers: Answers, framework: Framework, request_ids: np.ndarr
     # Foreign keys are checked by a trigger per row; the generated rows are consistent by
     # construction, so the scratch database skips those checks while loading.
     cursor.execute("SET LOCAL session_replication_role = replica")
-    with cursor.copy('COPY response (id, request_id, "group", submitted_on) FROM STDIN') as copy:
-        day = SUBMITTED_ON.isoformat()
-        copy.write(
-            "".join(f"{i}\t{r}\t{g}\t{day}\n" for i, r, g in _response_rows(answers, request_ids))
-        )
+    with cursor.copy('COPY response (id, request_id, "group") FROM STDIN') as copy:
+        copy.write("".join(f"{i}\t{r}\t{g}\n" for i, r, g in _response_rows(answers, request_ids)))
     statements = [str(s) for s in framework.statement_ids.tolist()]
     order = np.argsort(np.array(answers.response_ids))  # the primary key index grows at its end
     per_batch = max(1, BATCH // len(statements))

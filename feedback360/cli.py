@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
-import click
 from flask import Flask
 from flask.cli import FlaskGroup
-
-from feedback360.errors import DomainError
-from feedback360.extensions import db
 
 
 def init_app(app: Flask) -> None:
@@ -28,22 +20,6 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(backup)
     app.cli.add_command(restore_command)
-
-
-def domain_command(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Commit on success; turn a refused action into a clear message and exit status 1."""
-
-    @wraps(function)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            outcome = function(*args, **kwargs)
-        except DomainError as error:
-            db.session.rollback()
-            raise click.ClickException(error.message) from error
-        db.session.commit()
-        return outcome
-
-    return run
 
 
 def _create_app() -> Flask:

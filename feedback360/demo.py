@@ -7,7 +7,7 @@ import random
 import click
 
 from feedback360.accounts.services import add_person, person_by_email
-from feedback360.cli import domain_command
+from feedback360.commands import domain_command
 from feedback360.cycles.models import Cycle
 from feedback360.cycles.services import close_cycle, create_cycle
 from feedback360.extensions import db

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, registry
+
+from feedback360.timeutil import UtcDateTime
 
 # Predictable constraint names, so migrations can name (and drop) them on every database.
 NAMING_CONVENTION = {
@@ -20,7 +24,11 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Every timestamp column reads back aware UTC, on SQLite too.
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UtcDateTime},
+    )
 
 
 db = SQLAlchemy(model_class=Base)

@@ -16,13 +16,10 @@ from feedback360.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 
-def send_mail(
-    to: str, subject: str, body: str, *, html: str | None = None, link: str | None = None
-) -> None:
+def send_mail(to: str, subject: str, body: str, *, html: str | None = None) -> None:
     """Send a message with the configured backend: plain text, with an HTML alternative if given.
 
-    `link`, the message's personal link, is accepted from callers and deliberately never
-    logged. Raises OSError (smtplib's errors included) when the message cannot be delivered.
+    Raises OSError (smtplib's errors included) when the message cannot be delivered.
     """
     config = current_app.config
     message = EmailMessage()

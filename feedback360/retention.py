@@ -13,7 +13,7 @@ import click
 from sqlalchemy import delete, func, null, select, update
 
 from feedback360.audit.services import record
-from feedback360.cli import domain_command
+from feedback360.commands import domain_command
 from feedback360.cycles.models import RELEASED, Cycle
 from feedback360.extensions import db
 from feedback360.feedback.models import Comment, FeedbackRequest, Invitation, Rating, Response

@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter, Map
 from feedback360 import ratelimits, security
 from feedback360.accounts.models import Person
 from feedback360.extensions import db, login_manager
+from feedback360.timeutil import long_date, short_moment
 
 
 class RowId(IntegerConverter):
@@ -30,10 +31,14 @@ def init_app(app: Flask) -> None:
     from feedback360.coaching.views import bp as coaching
     from feedback360.feedback.approval_views import bp as approvals
     from feedback360.feedback.rater_views import bp as rater
+    from feedback360.feedback.stage import JOURNEY, REPORT
     from feedback360.feedback.views import bp as feedback
     from feedback360.reports.views import bp as reports
 
     app.url_map.converters["int"] = RowId
+    # The words the templates share, each from its one home.
+    app.jinja_env.globals.update(journey=JOURNEY, report_step=REPORT)
+    app.jinja_env.filters.update(long_date=long_date, short_moment=short_moment)
     for blueprint in (about.bp, accounts, admin, approvals, coaching, feedback, rater, reports):
         app.register_blueprint(blueprint)
     input_checks.init_app(app)

@@ -27,7 +27,7 @@ from flask import Flask
 from feedback360.accounts.services import add_person
 from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
-from feedback360.feedback import services
+from feedback360.feedback import links, services
 from feedback360.frameworks.services import bundled_framework, load_framework, read_framework_file
 
 RATERS_PER_SUBJECT = 5
@@ -64,7 +64,7 @@ def seed(app: Flask, raters: int) -> list[str]:
             add_person(name, email)  # raters come from the staff list
             services.add_rater(request, name, email, "peer", by=subject)
         services.send_invitations(request)
-        paths += [urllib.parse.urlsplit(services.rater_link(i)).path for i in request.invitations]
+        paths += [urllib.parse.urlsplit(links.rater_link(i)).path for i in request.invitations]
     db.session.commit()
     return paths[:raters]
 

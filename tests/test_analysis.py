@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedback360.reports.analysis import analyse
-from feedback360.reports.results import (
+from feedback360.groups import (
     ALL_RATERS,
     DIRECT_REPORT,
     LINE_MANAGER,
@@ -19,8 +18,9 @@ from feedback360.reports.results import (
     PEER,
     RATER_GROUPS,
     SELF,
-    ReportResult,
 )
+from feedback360.reports.analysis import analyse
+from feedback360.reports.results import ReportResult
 
 NOT_SEEN = np.nan
 

@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
 
+from feedback360.groups import DIRECT_REPORT, LINE_MANAGER, OTHER, PEER, SELF
 from feedback360.reports.charts import MINUS
-from feedback360.reports.results import DIRECT_REPORT, LINE_MANAGER, OTHER, PEER, SELF
 from tests.test_anonymity_attacker import (
     SCALE,
     Cycle,

@@ -25,11 +25,7 @@ from hypothesis import strategies as st
 from scipy.linalg import null_space
 from scipy.sparse.csgraph import connected_components
 
-from feedback360.reports.analysis import analyse
-from feedback360.reports.charts import one_decimal, signed
-from feedback360.reports.engine.columns import COLUMNS, exempt_columns, hide_cells
-from feedback360.reports.engine.printed import printed
-from feedback360.reports.results import (
+from feedback360.groups import (
     ALL_RATERS,
     DIRECT_REPORT,
     LINE_MANAGER,
@@ -38,9 +34,12 @@ from feedback360.reports.results import (
     PEER,
     RATER_GROUPS,
     SELF,
-    ReportResult,
-    ValueResult,
 )
+from feedback360.reports.analysis import analyse
+from feedback360.reports.charts import one_decimal, signed
+from feedback360.reports.engine.columns import COLUMNS, exempt_columns, hide_cells
+from feedback360.reports.engine.printed import printed
+from feedback360.reports.results import ReportResult, ValueResult
 
 SCALE = 5
 NOT_SEEN = math.nan

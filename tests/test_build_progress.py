@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
 import pytest
 
 from feedback360.audit.models import AuditEntry
 from feedback360.cycles.models import Cycle
 from feedback360.cycles.services import close_cycle
+from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
@@ -82,3 +88,54 @@ def test_an_open_cycle_cannot_be_built(admin, open_cycle):
     assert "can be built only while it is closed" in page_text(admin.get(response.location).text)
     db.session.expire_all()
     assert db.session.get_one(Cycle, cycle.id).build_started_at is None
+
+
+@pytest.fixture
+def build_elsewhere() -> Iterator[subprocess.Popen[bytes]]:
+    """A live process standing for a build started on another terminal."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    yield process
+    process.kill()
+    process.wait()
+
+
+def test_no_second_build_starts_while_one_runs(admin, closed_cycle, runner, build_elsewhere):
+    closed_cycle.build_started(build_elsewhere.pid)
+    db.session.commit()
+    page = f"/admin/cycles/{closed_cycle.id}"
+
+    on_the_command_line = runner.invoke(args=["reports", "build", str(closed_cycle.id)])
+    from_the_dashboard = admin.post(
+        f"{page}/build", data={"csrf_token": csrf_token(admin.get(page).text)}
+    )
+
+    assert on_the_command_line.exit_code == 1
+    assert "are being built already" in on_the_command_line.output
+    text = page_text(admin.get(from_the_dashboard.location).text)
+    assert "are being built already" in text
+    assert "The build is running." in text
+    assert db.session.scalar(db.select(db.func.count()).select_from(Report)) == 0
+
+    build_elsewhere.kill()  # the other build dies before its end
+    build_elsewhere.wait()
+    text = page_text(admin.get(page).text)
+    assert "The build stopped before it finished; start it again to build the rest." in text
+    assert "Build reports" in text
+
+
+def test_the_cycle_refuses_build_state_changes_out_of_turn(closed_cycle, open_cycle):
+    with pytest.raises(DomainError, match="No build of the reports"):
+        closed_cycle.build_finished()
+    with pytest.raises(DomainError, match="No build of the reports"):
+        closed_cycle.report_failed("Sam Taylor: the PDF could not be written")
+
+    closed_cycle.build_started(os.getpid())
+    closed_cycle.report_failed("Sam Taylor: the PDF could not be written")
+    closed_cycle.build_finished()
+
+    assert closed_cycle.build_has_finished
+    assert closed_cycle.build_failures == ["Sam Taylor: the PDF could not be written"]
+    with pytest.raises(DomainError, match="No build of the reports"):
+        closed_cycle.build_finished()
+    with pytest.raises(DomainError, match="can be built only while it is closed"):
+        open_cycle("Autumn 2026").build_started(os.getpid())

@@ -26,11 +26,11 @@ from flask import Flask
 from pypdf import PdfReader
 
 from feedback360.cycles.models import Cycle
-from feedback360.cycles.report_build import _environment
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.feedback.services import start_request
 from feedback360.mailing.models import REPORT_READY, SENT, QueuedMail
+from feedback360.reports.background_build import command_environment
 from feedback360.reports.models import Report
 from feedback360.timeutil import utcnow
 from tests.conftest import (
@@ -143,7 +143,7 @@ def module_worker(site: Site) -> Iterator[Worker]:
         "--without-mingle",
     ]
     with pytest.MonkeyPatch.context() as monkeypatch, site.app(monkeypatch):
-        environment = _environment()  # the configuration the dashboard's build process is given
+        environment = command_environment()  # as the dashboard's build process is given
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 (our own command, fixed arguments)
             command,

@@ -20,17 +20,19 @@ import math
 import numpy as np
 import pytest
 
-from feedback360.reports.analysis import analyse_cycle
-from feedback360.reports.inputs import GROUP_CODE, CycleArrays, CycleSettings
-from feedback360.reports.results import (
+from feedback360.groups import (
     ALL_RATERS,
     DIRECT_REPORT,
     LINE_MANAGER,
     OTHER,
     OTHER_RATERS,
-    OVER_ESTIMATOR,
     PEER,
     SELF,
+)
+from feedback360.reports.analysis import analyse_cycle
+from feedback360.reports.inputs import GROUP_CODE, CycleArrays, CycleSettings
+from feedback360.reports.results import (
+    OVER_ESTIMATOR,
     UNDER_ESTIMATOR,
     Agreement,
     Cell,

@@ -25,11 +25,11 @@ from hypothesis import strategies as st
 
 from feedback360.accounts.models import Person
 from feedback360.accounts.services import add_person
-from feedback360.cycles.models import RATER_GROUPS
 from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
 from feedback360.frameworks.models import Framework, Statement, Value
 from feedback360.frameworks.services import bundled_framework, load_framework, read_framework_file
+from feedback360.groups import RATER_GROUPS
 from feedback360.timeutil import today
 from tests.conftest import (
     DATABASES,

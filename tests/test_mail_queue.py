@@ -18,7 +18,7 @@ from sqlalchemy import select, text, update
 
 from feedback360.audit.models import AuditEntry
 from feedback360.extensions import db
-from feedback360.feedback import mails, services
+from feedback360.feedback import links, mails, services
 from feedback360.feedback.models import INVITED, Invitation
 from feedback360.mailing.models import FAILED, PENDING, REPORT_READY, SENT, SKIPPED, QueuedMail
 from feedback360.mailing.services import (
@@ -199,7 +199,7 @@ def test_nothing_in_the_queue_holds_a_raters_token(
     db.session.commit()
     assert len(server.handler.envelopes) == 5
 
-    tokens = [services.rater_token(i) for i in db.session.scalars(select(Invitation))]
+    tokens = [links.rater_token(i) for i in db.session.scalars(select(Invitation))]
     delivered = "".join(e.original_content.decode() for e in server.handler.envelopes)
     assert all(token in delivered for token in tokens)  # the tokens are the real ones
     rows = db.session.execute(text("SELECT * FROM queued_mail")).all()

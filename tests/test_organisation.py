@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feedback360.groups import PEER, POOLED, SELF
 from feedback360.reports.inputs import GROUP_CODE, CycleArrays, CycleSettings
 from feedback360.reports.linked_views import linked_summaries
 from feedback360.reports.organisation import (
@@ -23,7 +24,6 @@ from feedback360.reports.organisation import (
     organisation_summary,
     summary_csv,
 )
-from feedback360.reports.results import PEER, POOLED, SELF
 
 NOT_SEEN = math.nan
 

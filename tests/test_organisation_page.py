@@ -20,11 +20,11 @@ from feedback360.extensions import db
 from feedback360.feedback import services as feedback
 from feedback360.feedback.answers import Answers
 from feedback360.frameworks.models import Framework
+from feedback360.groups import PEER
 from feedback360.paths import PACKAGE_DIR
 from feedback360.reports.inputs import GROUP_CODE, CycleArrays, CycleSettings
 from feedback360.reports.linked_views import linked_summaries
 from feedback360.reports.organisation import ALL
-from feedback360.reports.results import PEER
 from tests.conftest import nominate_colleague, page_text, sign_in
 
 # Every rater of a unit gives every statement the same score, and so does each person

@@ -12,6 +12,7 @@ from datetime import date
 import pypdf
 import pytest
 
+from feedback360.groups import ALL_RATERS, LABELS, OTHER_RATERS
 from feedback360.reports.render import (
     ReportURLFetcher,
     report_html,
@@ -19,10 +20,7 @@ from feedback360.reports.render import (
     templates_dir,
 )
 from feedback360.reports.results import (
-    ALL_RATERS,
     IN_AGREEMENT,
-    LABELS,
-    OTHER_RATERS,
     Agreement,
     Cell,
     Column,

@@ -27,7 +27,7 @@ from feedback360.accounts.services import add_person
 from feedback360.cycles.models import Cycle
 from feedback360.cycles.services import close_cycle, create_cycle
 from feedback360.extensions import db
-from feedback360.feedback import approvals, services
+from feedback360.feedback import approvals, links, services
 from feedback360.feedback.answers import Answers
 from feedback360.feedback.models import FeedbackRequest, Invitation
 from feedback360.frameworks.models import Framework
@@ -128,7 +128,7 @@ def released_cycle(framework: Framework, amy: Person, ben: Person) -> tuple[Cycl
     return cycle, {
         "amy_report": requests[amy.email].id,
         "ben_report": requests[ben.email].id,
-        "closed_link": services.rater_token(silent),
+        "closed_link": links.rater_token(silent),
     }
 
 
@@ -147,9 +147,9 @@ def current_cycle(framework: Framework, amy: Person, ben: Person) -> tuple[Cycle
             live, answered, declined = invited
             services.submit_rater_response(answered, all_fours(framework))
             services.decline(declined)
-            found["live_link"] = services.rater_token(live)
-            found["answered_link"] = services.rater_token(answered)
-            found["declined_link"] = services.rater_token(declined)
+            found["live_link"] = links.rater_token(live)
+            found["answered_link"] = links.rater_token(answered)
+            found["declined_link"] = links.rater_token(declined)
     return cycle, found
 
 

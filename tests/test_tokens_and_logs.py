@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from feedback360.accounts.activation import issue_password_token
 from feedback360.extensions import db
-from feedback360.feedback import services
+from feedback360.feedback.links import rater_link, rater_token
 from feedback360.feedback.models import Invitation
 from feedback360.security.redaction import redact
 from tests.conftest import csrf_token, serving
@@ -41,9 +41,9 @@ def test_rater_links_hold_256_bits_from_128_random_ones_and_nothing_personal(app
     links = invited()
     for invitation in all_invitations():
         assert len(bytes.fromhex(invitation.token_nonce)) == 16  # 128 random bits
-        token = services.rater_token(invitation)
+        token = rater_token(invitation)
         assert len(base64.urlsafe_b64decode(token + "=")) == 32
-        link = services.rater_link(invitation)
+        link = rater_link(invitation)
         assert re.fullmatch(r"http://localhost/r/[A-Za-z0-9_\-]{43}", link)
         # The token is a keyed hash of the random nonce alone: no name, address or id in it.
         digest = hmac.new(b"test", f"rater-link:{invitation.token_nonce}".encode(), "sha256")
@@ -54,7 +54,7 @@ def test_rater_links_hold_256_bits_from_128_random_ones_and_nothing_personal(app
 def test_no_table_holds_a_token(app, invited, make_person, tmp_path):
     invited()
     ada = make_person("Ada Admin", "ada@example.org", is_admin=True)
-    tokens = [services.rater_token(i) for i in all_invitations()]
+    tokens = [rater_token(i) for i in all_invitations()]
     tokens.append(issue_password_token(ada))
     db.session.commit()
     for table in db.metadata.sorted_tables:
@@ -134,7 +134,7 @@ def test_a_raters_whole_journey_over_a_real_server_logs_no_token(
     app, invited, framework, every_log_line, capfd
 ):
     links = invited()  # the outbox logs each invitation as it is written
-    tokens = [services.rater_token(i) for i in all_invitations()]
+    tokens = [rater_token(i) for i in all_invitations()]
     answers = {f"s{s.id}": "4" for s in framework.statements}
     with serving(app) as base:
         rater = Browser(base)

@@ -22,7 +22,7 @@ from feedback360.accounts.services import person_by_email
 from feedback360.cycles.models import Cycle
 from feedback360.cycles.services import close_cycle, create_cycle
 from feedback360.extensions import db
-from feedback360.feedback import services
+from feedback360.feedback import links, services
 from feedback360.feedback.answers import Answers
 from feedback360.feedback.models import FeedbackRequest, Invitation, Response
 from feedback360.feedback.sealing import AnswersUnreadable, keys_dir, unseal
@@ -306,7 +306,7 @@ def test_an_answer_being_saved_as_the_cycle_closes_is_kept(app, forty):
     """A rater's submission under way when the administrator closes the cycle: the close
     waits for it and writes it out too, instead of losing it or deadlocking."""
     last = db.session.scalars(db.select(Invitation).order_by(Invitation.id.desc())).first()
-    token = services.rater_token(last)
+    token = links.rater_token(last)
     db.session.commit()
     with whole_transactions():
         invitation = services.invitation_for_token(token, for_update=True)  # the rater's POST

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import secrets
 import smtplib
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 
@@ -60,7 +60,8 @@ def person_for_token(token: str) -> Person:
         raise LinkProblem(INVALID)  # never issued, replaced by a newer link, or already used
     if not person.active:
         raise LinkProblem(INACTIVE)
-    if _aware(person.password_token_expires_at) <= utcnow():
+    expires = person.password_token_expires_at
+    if expires is None or expires <= utcnow():
         raise LinkProblem(EXPIRED)
     return person
 
@@ -89,10 +90,3 @@ def send_password_links(issued: list[tuple[Person, str]]) -> int:
             log.exception("Could not send the set-password link to person %s", person.id)
             failed += 1
     return failed
-
-
-def _aware(moment: datetime | None) -> datetime:
-    # SQLite hands back naive datetimes; they were stored as UTC.
-    if moment is None:
-        return datetime.min.replace(tzinfo=UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -10,9 +10,9 @@ from feedback360.accounts.activation import send_password_links
 from feedback360.accounts.csv_reading import MAX_BYTES
 from feedback360.accounts.importing import import_people
 from feedback360.accounts.services import add_person, person_by_email
-from feedback360.cli import domain_command
+from feedback360.actions import commit_or_refuse
+from feedback360.commands import domain_command
 from feedback360.errors import DomainError
-from feedback360.extensions import db
 
 
 @click.group(help="Add people, or import them from a CSV staff list.")
@@ -76,12 +76,12 @@ def add(
 def import_command(file: Path, full_list: bool) -> None:
     with file.open("rb") as stream:
         data = stream.read(MAX_BYTES + 1)
-    try:
-        outcome = import_people(data, file.name, full_list=full_list, acting=None)
-    except DomainError as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from error
-    db.session.commit()  # before mailing: a link must never point at an unsaved token
+    result = commit_or_refuse(
+        lambda: import_people(data, file.name, full_list=full_list, acting=None)
+    )  # committed before mailing: a link must never point at an unsaved token
+    if isinstance(result, DomainError):
+        raise click.ClickException(result.message) from result
+    outcome = result.outcome
     click.echo(f"Import complete: {outcome.summary()}.")
     if outcome.ignored_headings:
         click.echo(f"Columns not used: {', '.join(outcome.ignored_headings)}.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import (
     Blueprint,
     abort,
@@ -20,7 +22,7 @@ from feedback360.accounts import activation
 from feedback360.accounts.forms import SetPasswordForm, SignInForm
 from feedback360.accounts.models import Person
 from feedback360.accounts.services import authenticate
-from feedback360.errors import DomainError
+from feedback360.actions import run_form_action
 from feedback360.extensions import db
 
 bp = Blueprint("accounts", __name__)
@@ -65,14 +67,10 @@ def set_password(token: str) -> WerkzeugResponse:
     person = _link_owner(token)
     form = SetPasswordForm()
     if form.validate_on_submit():
-        try:
-            person = activation.set_password_with_token(token, form.password.data or "")
-        except DomainError as error:
-            form.password.errors.append(error.message)
-        else:
-            db.session.commit()
+        set_it = partial(activation.set_password_with_token, token, form.password.data or "")
+        if done := run_form_action(form, set_it):
             logout_user()  # whoever used this browser before
-            login_user(person)
+            login_user(done.outcome)
             flash("Your password is set and you are signed in.", "info")
             return redirect(url_for("feedback.home"))
     page = render_template("accounts/set_password.html", form=form, person=person)

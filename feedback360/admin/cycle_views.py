@@ -10,22 +10,23 @@ from functools import partial
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from feedback360.actions import run_action
+from feedback360.actions import run_action, run_form_action
 from feedback360.admin import bp
 from feedback360.audit.services import record
 from feedback360.cycles import services
-from feedback360.cycles.dashboard import STAGES, cycle_dashboard
+from feedback360.cycles.dashboard import cycle_dashboard
 from feedback360.cycles.forms import RELEASE_MODE_LABELS, ConfirmForm, CycleForm
 from feedback360.cycles.models import Cycle
-from feedback360.cycles.report_build import build_progress, start_build
-from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback import reminders
 from feedback360.feedback.models import FeedbackRequest
+from feedback360.feedback.stage import DASHBOARD_STAGES
 from feedback360.frameworks.models import Framework
+from feedback360.groups import LABELS
 from feedback360.mailing.services import retry_failed
 from feedback360.permissions import admin_required
-from feedback360.reports.results import LABELS
+from feedback360.reports.background_build import start_build_in_background
+from feedback360.reports.build_progress import build_progress
 from feedback360.reports.services import release_reports, release_to_coaches
 from feedback360.timeutil import today
 
@@ -50,13 +51,10 @@ def new_cycle() -> str | WerkzeugResponse | tuple[str, int]:
     if not form.is_submitted():
         form.fill_defaults(frameworks)
     elif form.validate():
-        try:
-            cycle = services.create_cycle(**vars(form.settings(_framework(form))))
-        except DomainError as error:
-            return _refused(form, error, cycle=None)
-        db.session.commit()
-        flash(f"Cycle “{cycle.name}” created as a draft.", "info")
-        return redirect(url_for("admin.cycle", cycle_id=cycle.id))
+        create = partial(_create_cycle, form)
+        if created := run_form_action(form, create):
+            flash(f"Cycle “{created.outcome.name}” created as a draft.", "info")
+            return redirect(url_for("admin.cycle", cycle_id=created.outcome.id))
     return render_template("admin/cycle_form.html", form=form, cycle=None), (
         400 if form.errors else 200
     )
@@ -70,14 +68,12 @@ def cycle_settings(cycle_id: int) -> str | WerkzeugResponse | tuple[str, int]:
     if not form.is_submitted():
         form.fill_from(cycle)
     elif form.validate() or not cycle.is_draft:
-        try:
-            services.check_editable(cycle)
-            services.update_cycle(cycle, form.settings(_framework(form)))
-        except DomainError as error:
-            return _refused(form, error, cycle=cycle)
-        db.session.commit()
-        flash("Settings saved.", "info")
-        return redirect(url_for("admin.cycle", cycle_id=cycle.id))
+        if not cycle.is_draft:
+            for field in form:  # the form is not shown, only the settings as they stay
+                field.errors = []
+        if run_form_action(form, partial(_update_cycle, cycle, form)):
+            flash("Settings saved.", "info")
+            return redirect(url_for("admin.cycle", cycle_id=cycle.id))
     return render_template("admin/cycle_form.html", form=form, cycle=cycle), (
         400 if form.errors else 200
     )
@@ -91,7 +87,7 @@ def cycle(cycle_id: int) -> str:
         "admin/cycle_dashboard.html",
         cycle=found,
         dashboard=cycle_dashboard(found),
-        stages=STAGES,
+        stages=DASHBOARD_STAGES,
         build=build_progress(found),
         auto_refresh=request.args.get("auto") != "off",
         form=ConfirmForm(),
@@ -189,7 +185,7 @@ def build_reports(cycle_id: int) -> WerkzeugResponse:
     found = db.get_or_404(Cycle, cycle_id)
 
     def start() -> str:
-        start_build(found)
+        start_build_in_background(found)
         return "The reports are being built. This page shows how far the build has got."
 
     return _act(found, start)
@@ -226,12 +222,10 @@ def _framework(form: CycleForm) -> Framework:
     return db.get_or_404(Framework, form.framework_id.data)
 
 
-def _refused(form: CycleForm, error: DomainError, cycle: Cycle | None) -> tuple[str, int]:
-    """Show the rule's message next to its field, keeping everything that was typed."""
-    db.session.rollback()
-    if cycle is not None and not cycle.is_draft:
-        for shown in form:  # the form is not shown, only the settings as they stay
-            shown.errors = []
-    field = form._fields.get(error.field or "")
-    (field.errors if field is not None else form.form_errors).append(error.message)  # type: ignore[union-attr]
-    return render_template("admin/cycle_form.html", form=form, cycle=cycle), 400
+def _create_cycle(form: CycleForm) -> Cycle:
+    return services.create_cycle(**vars(form.settings(_framework(form))))
+
+
+def _update_cycle(cycle: Cycle, form: CycleForm) -> None:
+    services.check_editable(cycle)
+    services.update_cycle(cycle, form.settings(_framework(form)))

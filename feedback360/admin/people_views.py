@@ -22,7 +22,7 @@ from feedback360.accounts.people_forms import (
     ImportForm,
     RolesForm,
 )
-from feedback360.actions import run_action
+from feedback360.actions import commit_or_refuse, run_action, run_form_action
 from feedback360.admin import bp
 from feedback360.errors import DomainError
 from feedback360.extensions import db
@@ -135,29 +135,30 @@ def person_roles(person_id: int) -> WerkzeugResponse:
 @bp.post("/people/<int:person_id>/deactivate")
 @admin_required
 def person_deactivate(person_id: int) -> WerkzeugResponse:
-    person = _person_for_button(person_id)
-    stop = partial(administration.deactivate, person, acting=_me())
-    return _act(person, stop, "Deactivated: they can no longer sign in.")
+    return _press(person_id, administration.deactivate, "Deactivated: they can no longer sign in.")
 
 
 @bp.post("/people/<int:person_id>/reactivate")
 @admin_required
 def person_reactivate(person_id: int) -> WerkzeugResponse:
+    return _press(person_id, administration.reactivate, "Reactivated: they can sign in again.")
+
+
+def _press(person_id: int, change: Callable[..., object], done: str) -> WerkzeugResponse:
+    """A button on a person's page: the change, made as this administrator, and said."""
     person = _person_for_button(person_id)
-    start = partial(administration.reactivate, person, acting=_me())
-    return _act(person, start, "Reactivated: they can sign in again.")
+    return _act(person, partial(change, person, acting=_me()), done)
 
 
 @bp.post("/people/<int:person_id>/password-link")
 @admin_required
 def person_password_link(person_id: int) -> WerkzeugResponse:
     person = _person_for_button(person_id)
-    try:
-        token = administration.new_password_link(person, acting=_me())
-    except DomainError as error:
-        flash(error.message, "error")
+    made = commit_or_refuse(partial(administration.new_password_link, person, acting=_me()))
+    if isinstance(made, DomainError):
+        flash(made.message, "error")
         return redirect(url_for("admin.person", person_id=person.id))
-    db.session.commit()
+    token = made.outcome
     if send_password_links([(person, token)]):
         flash("The email could not be sent; please try again later.", "error")
     else:
@@ -180,14 +181,8 @@ def person_erase(person_id: int) -> str | tuple[str, int] | WerkzeugResponse:
         return redirect(url_for("admin.person", person_id=person.id))
     form = EraseForm()
     if form.validate_on_submit():
-        try:
-            erase_person(person, form.confirm_email.data or "", acting=_me())
-        except DomainError as error:
-            db.session.rollback()
-            field = form._fields.get(error.field or "")
-            (field.errors if field else form.form_errors).append(error.message)
-        else:
-            db.session.commit()
+        erase = partial(erase_person, person, form.confirm_email.data or "", acting=_me())
+        if run_form_action(form, erase):
             flash("The person’s data has been erased.", "info")
             return redirect(url_for("admin.person", person_id=person.id))
     page = render_template(

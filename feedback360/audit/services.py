@@ -17,14 +17,3 @@ def record(action: str, target: str = "", detail: str = "", *, actor: Person | N
     if actor is None and current_user and current_user.is_authenticated:
         actor = current_user._get_current_object()
     db.session.add(AuditEntry(actor=actor, action=action, target=target, detail=detail))
-
-
-def recent_entries(limit: int = 200, offset: int = 0) -> list[AuditEntry]:
-    return list(
-        db.session.scalars(
-            db.select(AuditEntry)
-            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-    )

@@ -16,6 +16,7 @@ from feedback360.extensions import db
 from feedback360.feedback.models import NOMINATED, FeedbackRequest
 from feedback360.reports.models import Report
 from feedback360.reports.services import report_for
+from feedback360.timeutil import long_date
 
 MAX_NOTE = 5000
 
@@ -37,6 +38,14 @@ class RequestState:
     report: str
     debrief: Debrief | None  # this coach's own
     earlier_debrief_on: date | None  # held by a previous coach; only its date is shown
+
+    @property
+    def report_ready(self) -> bool:
+        return self.report == READY
+
+    @property
+    def report_not_released(self) -> bool:
+        return self.report == NOT_RELEASED
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,7 @@ def request_state(coach: Person, request: FeedbackRequest) -> RequestState:
 
 def _cycle_stage(cycle: Cycle) -> str:
     if cycle.status == OPEN:
-        closes = f", closes on {cycle.closes_on:%-d %B %Y}" if cycle.closes_on else ""
+        closes = f", closes on {long_date(cycle.closes_on)}" if cycle.closes_on else ""
         return f"Open{closes}"
     return {CLOSED: "Closed", RELEASED: "Reports released to staff"}.get(cycle.status, "Not open")
 
@@ -137,7 +146,7 @@ def record_debrief(
     if held_on < earliest:
         raise DomainError(
             "The debrief cannot have taken place before the report was ready: "
-            f"enter a date on or after {earliest:%-d %B %Y}.",
+            f"enter a date on or after {long_date(earliest)}.",
             "held_on",
         )
     if len(note) > MAX_NOTE:

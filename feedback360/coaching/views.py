@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from feedback360.audit.services import record
+from feedback360.actions import run_form_action
 from feedback360.coaching import services
 from feedback360.coaching.forms import DebriefForm
-from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.permissions import coach_required, coaches
 from feedback360.reports.models import Report
 from feedback360.reports.services import report_for
-from feedback360.reports.views import pdf_attachment
+from feedback360.reports.serving import report_response
 from feedback360.sqlite import writes
 from feedback360.timeutil import today
 
@@ -34,13 +35,6 @@ def _released_report(feedback_request: FeedbackRequest) -> Report | None:
     if not services.released_to_coaches(feedback_request.cycle):
         return None
     return report_for(feedback_request)
-
-
-def _audit(action: str, report: Report) -> None:
-    """Committed before the report leaves the server. No name in the detail: the request id
-    leads to the person while they exist, and nothing is left to scrub if they are erased."""
-    record(action, f"report {report.id}", f"request {report.request_id}, read by their coach")
-    db.session.commit()
 
 
 def _not_released(feedback_request: FeedbackRequest) -> tuple[str, int]:
@@ -62,9 +56,7 @@ def show(request_id: int) -> Response | tuple[str, int]:
     report = _released_report(feedback_request)
     if report is None:
         return _not_released(feedback_request)
-    html = report.html  # read before the commit expires it
-    _audit("report.view", report)
-    return Response(html, mimetype="text/html")
+    return report_response(report, download=False, reader="read by their coach")
 
 
 @bp.get("/reports/<int:request_id>/report.pdf")
@@ -75,9 +67,7 @@ def download(request_id: int) -> Response | tuple[str, int]:
     report = _released_report(feedback_request)
     if report is None:
         return _not_released(feedback_request)
-    pdf, filename = report.pdf, report.filename  # read before the commit expires them
-    _audit("report.download", report)
-    return pdf_attachment(pdf, filename)
+    return report_response(report, download=True, reader="read by their coach")
 
 
 @bp.route("/reports/<int:request_id>/debrief", methods=["GET", "POST"])
@@ -88,20 +78,16 @@ def debrief(request_id: int) -> str | tuple[str, int] | WerkzeugResponse:
         return _not_released(feedback_request)
     form = DebriefForm(obj=services.own_debrief(current_user, feedback_request))
     if form.validate_on_submit():
-        try:
-            services.record_debrief(
-                current_user,
-                feedback_request,
-                form.held_on.data,
-                form.private_note.data or "",
-                today=today(),
-            )
-            db.session.commit()
+        record = partial(
+            services.record_debrief,
+            current_user,
+            feedback_request,
+            form.held_on.data,
+            form.private_note.data or "",
+            today=today(),
+        )
+        if run_form_action(form, record):
             flash(f"Debrief with {feedback_request.subject.name} recorded.", "info")
             return redirect(url_for("coaching.index"))
-        except DomainError as error:
-            db.session.rollback()
-            field = form._fields.get(error.field or "")
-            (field.errors if field else form.form_errors).append(error.message)
     page = render_template("coaching/debrief.html", form=form, feedback_request=feedback_request)
     return (page, 400) if form.errors else page

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import click
 
-from feedback360.cli import domain_command
+from feedback360.commands import domain_command
 from feedback360.cycles.models import COACH_FIRST, TOGETHER, Cycle
 from feedback360.cycles.scheduling import tick
 from feedback360.cycles.services import close_cycle, create_cycle, find_cycle, open_cycle

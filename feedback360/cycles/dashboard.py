@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import selectinload
 
-from feedback360.cycles.models import RELEASED, Cycle
+from feedback360.cycles.models import Cycle
 from feedback360.extensions import db
 from feedback360.feedback.models import (
     DECLINED,
@@ -22,27 +22,12 @@ from feedback360.feedback.models import (
     FeedbackRequest,
     Invitation,
 )
-from feedback360.feedback.progress import request_progress
+from feedback360.feedback.stage import DASHBOARD_STAGES, request_stage
+from feedback360.groups import LABELS
 from feedback360.mailing.models import FAILED
 from feedback360.mailing.services import mail_counts
-from feedback360.reports.models import Report
-from feedback360.reports.results import LABELS
+from feedback360.reports.services import built_request_ids
 
-# A request's furthest stage, in the order a request moves through them.
-NOMINATING = "Nominating raters"
-AWAITING_APPROVAL = "Waiting for the line manager’s approval"
-INVITATIONS_OUT = "Invitations out"
-ENOUGH_RESPONSES = "Enough responses for a report"
-REPORT_BUILT = "Report built"
-REPORT_RELEASED = "Report released"
-STAGES = (
-    NOMINATING,
-    AWAITING_APPROVAL,
-    INVITATIONS_OUT,
-    ENOUGH_RESPONSES,
-    REPORT_BUILT,
-    REPORT_RELEASED,
-)
 NO_UNIT = "No business unit recorded"
 
 
@@ -101,7 +86,7 @@ def cycle_dashboard(cycle: Cycle) -> Dashboard:
             )
         )
     )
-    built = _built_request_ids(cycle)
+    built = built_request_ids(cycle)
     lines = sorted(
         (_line(request, request.id in built) for request in requests),
         key=lambda line: line.subject_name.lower(),
@@ -110,7 +95,7 @@ def cycle_dashboard(cycle: Cycle) -> Dashboard:
     k = cycle.anonymity_threshold
     return Dashboard(
         requests=lines,
-        stages={stage: sum(line.stage == stage for line in lines) for stage in STAGES},
+        stages={stage: sum(line.stage == stage for line in lines) for stage in DASHBOARD_STAGES},
         self_assessed=sum(line.self_assessed for line in lines),
         invitations=_invitation_counts(invitations),
         by_group=[
@@ -124,31 +109,20 @@ def cycle_dashboard(cycle: Cycle) -> Dashboard:
 
 
 def _line(request: FeedbackRequest, built: bool) -> RequestLine:
-    progress = request_progress(request)  # the subject's own view of rule 7, reused
+    stage = request_stage(request, report_built=built)
+    progress = stage.progress  # the subject's own view of rule 7, reused
     waiting = sum(i.status in (INVITED, OPENED) for i in request.invitations)
     return RequestLine(
         id=request.id,
         subject_name=request.subject.name,
         business_unit=request.subject.business_unit or NO_UNIT,
-        stage=_stage(request, built, progress.responses),
+        stage=stage.dashboard,
         self_assessed=request.self_assessed,
         nominated=progress.nominated,
         waiting=waiting,
         responses=progress.responses,
         hidden_groups=[group.label for group in progress.groups if not group.enough],
     )
-
-
-def _stage(request: FeedbackRequest, built: bool, responses: int) -> str:
-    if built:
-        return REPORT_RELEASED if request.cycle.status == RELEASED else REPORT_BUILT
-    if responses >= request.cycle.anonymity_threshold:
-        return ENOUGH_RESPONSES
-    if any(invitation.status != NOMINATED for invitation in request.invitations):
-        return INVITATIONS_OUT
-    if request.approval == "pending":
-        return AWAITING_APPROVAL
-    return NOMINATING
 
 
 def _invitation_counts(invitations: list[Invitation]) -> dict[str, int]:
@@ -177,16 +151,6 @@ def _rates_by_unit(requests: list[FeedbackRequest]) -> list[Rate]:
         unit = request.subject.business_unit or NO_UNIT
         units.setdefault(unit, []).extend(request.invitations)
     return [_rate(unit, units[unit]) for unit in sorted(units, key=str.lower)]
-
-
-def _built_request_ids(cycle: Cycle) -> set[int]:
-    return set(
-        db.session.scalars(
-            db.select(Report.request_id)
-            .join(FeedbackRequest, Report.request_id == FeedbackRequest.id)
-            .where(FeedbackRequest.cycle_id == cycle.id)
-        )
-    )
 
 
 def failed_mail_count(cycle: Cycle) -> int:

@@ -17,11 +17,11 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from feedback360.cycles.models import COACH_FIRST, RATER_GROUPS, TOGETHER, Cycle
+from feedback360.cycles.models import COACH_FIRST, TOGETHER, Cycle
 from feedback360.cycles.services import CycleSettings
 from feedback360.forms import Form
 from feedback360.frameworks.models import Framework
-from feedback360.reports.results import LABELS
+from feedback360.groups import LABELS, RATER_GROUPS
 
 RELEASE_MODE_LABELS = {
     COACH_FIRST: "To coaches first, then to staff when you choose",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import date, datetime
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.frameworks.models import Framework
+from feedback360.groups import RATER_GROUPS
 from feedback360.timeutil import today, utcnow
 
 DRAFT, OPEN, CLOSED, RELEASED = "draft", "open", "closed", "released"
@@ -22,7 +24,6 @@ def new_answer_key_id() -> str:
 
 # When reports reach people: the coach first and the person later, or both at once.
 COACH_FIRST, TOGETHER = "coach_first", "together"
-RATER_GROUPS = ("line_manager", "peer", "direct_report", "other")
 
 
 class Cycle(db.Model):
@@ -56,8 +57,8 @@ class Cycle(db.Model):
     retention_days: Mapped[int] = mapped_column(default=90)
     responses_deleted_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # The latest report build, written by the process that builds (see cycles.report_build),
-    # so the dashboard can follow a build running elsewhere.
+    # The latest report build, noted by the process that builds (see reports.building) so
+    # the dashboard can follow a build running elsewhere; changed only by the build methods.
     build_started_at: Mapped[datetime | None]
     build_finished_at: Mapped[datetime | None]
     build_pid: Mapped[int | None]
@@ -83,6 +84,19 @@ class Cycle(db.Model):
                 f"Cycle “{self.name}” is {self.status}; only an open cycle can close."
             )
         self.status = CLOSED
+
+    @property
+    def is_closed(self) -> bool:
+        """Closed, with its reports not yet released to staff."""
+        return self.status == CLOSED
+
+    @property
+    def is_released(self) -> bool:
+        return self.status == RELEASED
+
+    @property
+    def releases_to_coaches_first(self) -> bool:
+        return self.release_mode == COACH_FIRST
 
     @property
     def is_draft(self) -> bool:
@@ -112,3 +126,69 @@ class Cycle(db.Model):
             raise DomainError(
                 f"Cycle “{self.name}” is {self.status}; reports are released after it closes."
             )
+
+    def check_buildable(self) -> None:
+        """Reports are built after the close and before anyone reads one: once released, to
+        coaches or to staff, a report is final (a changed one would reveal late answers)."""
+        if self.status != CLOSED or self.released_to_coaches:
+            raise DomainError(
+                f"Reports for “{self.name}” can be built only while it is closed and not "
+                "yet released, to coaches or to staff; a released report never changes."
+            )
+
+    @property
+    def build_running(self) -> bool:
+        """The latest build has started, not finished, and its process is still alive."""
+        if self.build_pid is None or self.build_started_at is None or self.build_has_finished:
+            return False
+        return _process_alive(self.build_pid)
+
+    @property
+    def build_has_finished(self) -> bool:
+        """The latest build went to its end (one whose process died never does)."""
+        started, finished = self.build_started_at, self.build_finished_at
+        if started is None or finished is None:
+            return False
+        return finished >= started
+
+    def check_build_can_start(self, pid: int | None = None) -> None:
+        """Refuse a build of reports that are final, or while another process builds them."""
+        self.check_buildable()
+        if self.build_running and self.build_pid != pid:
+            raise DomainError(
+                f"The reports of “{self.name}” are being built already (process "
+                f"{self.build_pid}); follow the progress on the cycle's page."
+            )
+
+    def build_started(self, pid: int) -> None:
+        """A build has started in process pid; what the last one noted is cleared."""
+        self.check_build_can_start(pid)
+        self.build_started_at = utcnow()
+        self.build_finished_at = None
+        self.build_failures = []
+        self.build_pid = pid
+
+    def report_failed(self, message: str) -> None:
+        """One report of the build under way could not be built; the others carry on."""
+        self._check_build_under_way()
+        self.build_failures = [*(self.build_failures or []), message]
+
+    def build_finished(self) -> None:
+        self._check_build_under_way()
+        self.build_finished_at = utcnow()
+
+    def _check_build_under_way(self) -> None:
+        if self.build_started_at is None or self.build_has_finished:
+            raise DomainError(f"No build of the reports of “{self.name}” is under way.")
+
+
+def _process_alive(pid: int) -> bool:
+    # Builds run on the web server's machine (see reports.background_build), so a process
+    # id read back from the cycle names a process here.
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, run by another user
+    return True

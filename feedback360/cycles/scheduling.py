@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement
 from feedback360.cycles.models import DRAFT, OPEN, Cycle
 from feedback360.cycles.services import close_cycle, open_cycle
 from feedback360.extensions import db
+from feedback360.timeutil import long_date
 
 
 def tick(today: date) -> list[str]:
@@ -18,17 +19,17 @@ def tick(today: date) -> list[str]:
     # Closing first: a cycle opened today must not be closed by the same run.
     for cycle in _cycles(OPEN, Cycle.closes_on < today):
         close_cycle(cycle, by_date=True)
-        done.append(f"Closed “{cycle.name}” (it closed on {cycle.closes_on:%-d %B %Y}).")
+        done.append(f"Closed “{cycle.name}” (it closed on {long_date(cycle.closes_on)}).")
     for cycle in _cycles(DRAFT, Cycle.opens_on <= today):
         if cycle.closes_on is not None and cycle.closes_on < today:
             # Opening would give raters no time at all; the administrator must choose new dates.
             done.append(
-                f"Did not open “{cycle.name}”: its closing date, {cycle.closes_on:%-d %B %Y}, "
+                f"Did not open “{cycle.name}”: its closing date, {long_date(cycle.closes_on)}, "
                 "has passed. Change its dates."
             )
             continue
         open_cycle(cycle, by_date=True)
-        done.append(f"Opened “{cycle.name}” (it opens on {cycle.opens_on:%-d %B %Y}).")
+        done.append(f"Opened “{cycle.name}” (it opens on {long_date(cycle.opens_on)}).")
     db.session.flush()
     return done
 

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from feedback360.audit.services import record
-from feedback360.cycles.models import COACH_FIRST, RATER_GROUPS, TOGETHER, Cycle
+from feedback360.cycles.models import COACH_FIRST, TOGETHER, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.frameworks.models import Framework
+from feedback360.groups import RATER_GROUPS
 
 RELEASE_MODES = (COACH_FIRST, TOGETHER)
 DEFAULT_THRESHOLD = 3

@@ -9,11 +9,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from feedback360.actions import run_action
-from feedback360.errors import DomainError
+from feedback360.actions import run_action, run_form_action
 from feedback360.extensions import db
 from feedback360.feedback import approvals, services
-from feedback360.feedback.forms import NominationForm, group_label, show_error
+from feedback360.feedback.forms import NominationForm, group_label
 from feedback360.feedback.models import FeedbackRequest, Invitation
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
@@ -51,7 +50,7 @@ def _render(feedback_request: FeedbackRequest, form: NominationForm | None = Non
         feedback_request=feedback_request,
         form=form or _nomination_form(feedback_request, formdata=None),
         approver=approvals.approver_of(feedback_request),
-        pending=feedback_request.approval == services.APPROVAL_PENDING,
+        pending=feedback_request.awaits_approval,
         group_label=group_label,
     )
 
@@ -62,20 +61,17 @@ def add_rater(request_id: int) -> str | WerkzeugResponse:
     feedback_request = _request_to_approve(request_id)
     form = _nomination_form(feedback_request)
     if form.validate_on_submit():
-        try:
-            invitation = approvals.add_rater(
-                feedback_request,
-                form.name.data or "",
-                form.email.data or "",
-                form.group.data,
-                current_user,
-            )
-            db.session.commit()
-            flash(f"{invitation.name} added to the list.", "info")
+        add = partial(
+            approvals.add_rater,
+            feedback_request,
+            form.name.data or "",
+            form.email.data or "",
+            form.group.data,
+            current_user,
+        )
+        if added := run_form_action(form, add):
+            flash(f"{added.outcome.name} added to the list.", "info")
             return redirect(url_for("approvals.show", request_id=request_id))
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
     return _render(feedback_request, form), 400
 
 

@@ -19,9 +19,15 @@ from feedback360.audit.services import record
 from feedback360.cycles.models import OPEN, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
-from feedback360.feedback import mails, progress, services
-from feedback360.feedback.models import NOMINATED, OTHER_MANAGER, FeedbackRequest, Invitation
-from feedback360.feedback.services import APPROVAL_PENDING, APPROVED
+from feedback360.feedback import mails, services
+from feedback360.feedback.models import (
+    APPROVAL_PENDING,
+    APPROVED,
+    NOMINATED,
+    OTHER_MANAGER,
+    FeedbackRequest,
+    Invitation,
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ def ask_for_approval(request: FeedbackRequest) -> None:
         raise DomainError(f"“{cycle.name}” is not open, so nothing can be sent now.")
     if not needs_approval(request):
         raise DomainError("Your list needs no approval: send the invitations yourself.")
-    if request.approval == APPROVAL_PENDING:
+    if request.awaits_approval:
         raise DomainError("Your list is already waiting for approval.")
     if len(request.invitations) < cycle.min_raters:
         raise DomainError(
@@ -156,40 +162,10 @@ def waiting_for(user: Person) -> list[Waiting]:
     ]
 
 
-def next_step(request: FeedbackRequest) -> str:
-    """What the subject does next, where their line manager approves the raters."""
-    state = progress.request_progress(request)
-    cycle = request.cycle
-    if not (cycle.is_open and needs_approval(request)) or not state.self_assessed:
-        return state.next_step
-    manager = approver_of(request)
-    if request.approval == APPROVAL_PENDING:
-        if manager is None:
-            why = (
-                "your list names a line manager who is not the one on record"
-                if request.subject.line_manager
-                else "you have no line manager on record"
-            )
-            return (
-                f"Ask an administrator to approve your list ({why}). The invitations go out "
-                "once it is approved."
-            )
-        return (
-            f"Your list is with {manager.name} for approval. "
-            "The invitations go out once they approve it."
-        )
-    if state.nominated < cycle.min_raters:
-        return f"Nominate at least {cycle.min_raters} raters, then ask for approval."
-    if state.waiting_to_send:
-        whom = "your line manager" if manager else "an administrator"
-        return f"Ask {whom} to approve your list; the invitations go out once it is approved."
-    return state.next_step
-
-
 def _require_pending(request: FeedbackRequest) -> None:
     if not request.cycle.is_open:
         raise DomainError(f"“{request.cycle.name}” is not open, so the list cannot change.")
-    if request.approval != APPROVAL_PENDING:
+    if not request.awaits_approval:
         raise DomainError("This list is not waiting for approval.")
 
 

@@ -37,10 +37,10 @@ from feedback360.feedback.models import (
     random_id,
 )
 from feedback360.feedback.sealing import destroy_key, unseal
+from feedback360.groups import GROUPS
 from feedback360.reports.engine.storage import storage_labels
 from feedback360.reports.inputs import GROUP_CODE, CycleArrays
 from feedback360.reports.loading import LoadedCycle
-from feedback360.reports.results import GROUPS
 
 log = logging.getLogger(__name__)
 # What a stored label code names; a code not here (dropped) is not stored at all.

@@ -9,10 +9,9 @@ from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringF
 from wtforms.validators import DataRequired, Email, Length
 
 from feedback360.accounts.models import Person
-from feedback360.errors import DomainError
 from feedback360.feedback.suggestions import Suggestion
 from feedback360.forms import Form
-from feedback360.reports.results import LABELS, RATER_GROUPS
+from feedback360.groups import LABELS, RATER_GROUPS
 
 # Singular labels: each nomination is one person.
 NOMINEE_LABELS = {"peer": "Peer", "direct_report": "Direct report", "other": "Other"}
@@ -30,12 +29,6 @@ def group_choices(groups: Iterable[str], *, placeholder: bool = True) -> list[Se
 
 
 GROUP_CHOICES = group_choices(RATER_GROUPS)
-
-
-def show_error(form: Form, error: DomainError) -> None:
-    """Put a service's refusal next to its field, or at the top of the form."""
-    field = form._fields.get(error.field or "")
-    (field.errors if field else form.form_errors).append(error.message)
 
 
 class NominationForm(Form):

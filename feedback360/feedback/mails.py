@@ -12,8 +12,8 @@ from feedback360.mailing.models import APPROVAL_REQUEST, INVITATION, REMINDER, R
 from feedback360.mailing.services import queue_mail
 
 
-def send_invitation(invitation: Invitation, link: str) -> None:
-    """Invite a rater. The link is made again at each attempt, so `link` is not kept."""
+def send_invitation(invitation: Invitation) -> None:
+    """Invite a rater; their personal link is made again at each attempt, never kept."""
     queue_mail(INVITATION, invitation.email, invitation=invitation)
 
 

@@ -29,12 +29,16 @@ from feedback360.accounts.models import Person
 from feedback360.cycles.models import Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
+from feedback360.groups import LINE_MANAGER
 from feedback360.timeutil import utcnow
 
 # Why an invitation waits for approval before it is sent: an address not on the staff list
 # (the line manager or an administrator approves), or a line manager who is not the
 # subject's recorded one (an administrator approves).
 OUTSIDE, OTHER_MANAGER = "outside", "other_manager"
+
+# FeedbackRequest.approval once the list needs an approver: with them, then approved.
+APPROVAL_PENDING, APPROVED = "pending", "approved"
 
 NOMINATED, INVITED, OPENED, SUBMITTED, DECLINED = (
     "nominated",
@@ -74,6 +78,15 @@ class FeedbackRequest(db.Model):
     responses: Mapped[list[Response]] = relationship(
         back_populates="request", cascade="all, delete-orphan"
     )
+
+    @property
+    def awaits_approval(self) -> bool:
+        """The list is with its approver: locked, and no invitation goes out yet."""
+        return self.approval == APPROVAL_PENDING
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approval == APPROVED
 
     def rater_responses_by_group(self) -> Counter[str]:
         """How many raters of each group have responded: their invitations say so, since the
@@ -122,8 +135,26 @@ class Invitation(db.Model):
         return self.approval_needed is not None and self.approved_by_id is None
 
     @property
+    def is_outside(self) -> bool:
+        """Not on the staff list."""
+        return self.approval_needed == OUTSIDE
+
+    @property
+    def is_other_manager(self) -> bool:
+        """Named as line manager, but not the one on record."""
+        return self.approval_needed == OTHER_MANAGER
+
+    @property
+    def is_line_manager(self) -> bool:
+        return self.group == LINE_MANAGER
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (SUBMITTED, DECLINED)
+
+    @property
+    def is_sent(self) -> bool:
+        return self.status != NOMINATED
 
     def mark_invited(self, token_hash: str) -> None:
         if self.status != NOMINATED:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from feedback360.cycles.models import RELEASED
 from feedback360.feedback.models import NOMINATED, FeedbackRequest
-from feedback360.reports.results import LABELS, LINE_MANAGER, RATER_GROUPS
+from feedback360.groups import LABELS, LINE_MANAGER, RATER_GROUPS
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,6 @@ class RequestProgress:
     responses: int
     min_raters: int
     groups: list[GroupProgress]
-    next_step: str
 
 
 def request_progress(request: FeedbackRequest) -> RequestProgress:
@@ -52,20 +50,4 @@ def request_progress(request: FeedbackRequest) -> RequestProgress:
         responses=responses,
         min_raters=cycle.min_raters,
         groups=groups,
-        next_step=_next_step(request, waiting, responses),
     )
-
-
-def _next_step(request: FeedbackRequest, waiting: int, responses: int) -> str:
-    cycle = request.cycle
-    if cycle.status == RELEASED:
-        return "Your report is ready to read."
-    if not cycle.is_open:
-        return "The cycle has closed. Your report will be ready once it is released."
-    if not request.self_assessed:
-        return "Complete your self-assessment."
-    if len(request.invitations) < cycle.min_raters:
-        return f"Nominate at least {cycle.min_raters} raters."
-    if waiting:
-        return "Send the invitations to the raters you have nominated."
-    return f"Wait for your raters to respond ({responses} so far)."

@@ -15,7 +15,6 @@ from feedback360.feedback.models import DECLINED, SUBMITTED, Invitation
 from feedback360.feedback.rating_form import (
     first_unfinished,
     progress_by_value,
-    save_or_submit,
 )
 from feedback360.feedback.sealing import AnswersUnreadable
 from feedback360.sqlite import writes
@@ -98,33 +97,25 @@ def summary(token: str) -> ResponseReturnValue:
 
 
 @bp.route("/<token>/form", methods=["GET", "POST"])
-def form(token: str) -> str | tuple[str, int] | WerkzeugResponse:
+def form(token: str) -> ResponseReturnValue:
     invitation = _usable_invitation(token)
-    framework = invitation.request.cycle.framework
-    answers, error = Answers.from_draft(services.rater_draft(invitation)), None
-    if request.method == "POST":
-        posted = save_or_submit(
-            framework,
-            request.form,
-            save=partial(services.save_rater_draft, invitation),
-            submit=partial(services.submit_rater_response, invitation),
-        )
-        if posted.error is None:
-            if posted.submitted:
-                return redirect(url_for("rater.thanks"))
-            return redirect(url_for("rater.form", token=token, saved=1))
-        answers, error = posted.answers, posted.error
-    return render_template(
-        "feedback/rating_form.html",
-        framework=framework,
-        answers=answers,
-        error=error,
+
+    def after(submitted: bool) -> WerkzeugResponse:
+        if submitted:
+            return redirect(url_for("rater.thanks"))
+        return redirect(url_for("rater.form", token=token, saved=1))
+
+    return value_pages.whole_form_page(
+        invitation.request.cycle.framework,
+        services.rater_draft(invitation),
+        partial(services.save_rater_draft, invitation),
+        partial(services.submit_rater_response, invitation),
+        after,
         about_self=False,
         subject=invitation.request.subject,
         done=False,
-        saved=request.args.get("saved") == "1",
-        **_links(token),
-    ), (400 if error else 200)
+        links=_links(token),
+    )
 
 
 @bp.route("/<token>/decline", methods=["GET", "POST"])

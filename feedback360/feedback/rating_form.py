@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 
+from feedback360.actions import commit_or_refuse
 from feedback360.errors import DomainError
-from feedback360.extensions import db
 from feedback360.feedback.answers import Answers, answers_from_form
 from feedback360.frameworks.models import Framework, Statement, Value
 
@@ -31,13 +32,8 @@ def save_or_submit(
     """Apply the posted answers with `submit` or `save`, committing once or rolling back."""
     answers = answers_from_form(form, framework)
     submitting = form.get("action") == "submit"
-    try:
-        (submit if submitting else save)(answers)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        return RatingPost(answers, False, error)
-    return RatingPost(answers, submitting, None)
+    error = save_page(submit if submitting else save, answers)
+    return RatingPost(answers, submitting and error is None, error)
 
 
 # ---------------------------------------------------------------- one value per page
@@ -118,13 +114,8 @@ def page_after(move: str, number: int, pages: int) -> int | None:
 
 def save_page(save: Callable[[Answers], None], answers: Answers) -> DomainError | None:
     """Save (or submit) answers with one commit, or roll back and hand back the refusal."""
-    try:
-        save(answers)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        return error
-    return None
+    result = commit_or_refuse(partial(save, answers))
+    return result if isinstance(result, DomainError) else None
 
 
 def autosave_reply(error: DomainError | None) -> ResponseReturnValue:

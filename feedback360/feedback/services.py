@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -21,6 +17,7 @@ from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback import mails
 from feedback360.feedback.answers import MAX_COMMENT, Answers
+from feedback360.feedback.links import hash_token, rater_token
 from feedback360.feedback.models import (
     INVITED,
     NOMINATED,
@@ -36,35 +33,10 @@ from feedback360.feedback.models import (
 )
 from feedback360.feedback.sealing import AnswersUnreadable, has_key, make_key, seal, unseal
 from feedback360.frameworks.models import Framework
-from feedback360.reports.results import LINE_MANAGER, RATER_GROUPS, SELF
+from feedback360.groups import LINE_MANAGER, RATER_GROUPS, SELF
 
 ALREADY_SENT = "This feedback has already been sent or declined."
 SELF_ALREADY_SENT = "Your self-assessment has already been submitted."
-
-# FeedbackRequest.approval where the cycle asks the line manager to approve nominations.
-APPROVAL_PENDING, APPROVED = "pending", "approved"
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def rater_token(invitation: Invitation) -> str:
-    """The invitation's link token: 256 bits derived from its random nonce and the secret key.
-
-    The database keeps the nonce and the token's hash, never the token, yet a reminder can
-    send the same link again. Changing the secret key makes every open link stop working.
-    """
-    if not invitation.token_nonce:
-        raise DomainError(f"{invitation.name} has no personal link yet.")
-    key = current_app.config["SECRET_KEY"]
-    key = key.encode() if isinstance(key, str) else key
-    digest = hmac.new(key, f"rater-link:{invitation.token_nonce}".encode(), "sha256").digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def rater_link(invitation: Invitation) -> str:
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/r/{rater_token(invitation)}"
 
 
 def start_request(cycle: Cycle, subject: Person) -> FeedbackRequest:
@@ -289,13 +261,13 @@ def send_invitations(request: FeedbackRequest) -> int:
         invitation.token_nonce = secrets.token_hex(16)
         invitation.mark_invited(hash_token(rater_token(invitation)))
         db.session.flush()
-        mails.send_invitation(invitation, rater_link(invitation))
+        mails.send_invitation(invitation)
     return len(waiting)
 
 
 def _require_unlocked(request: FeedbackRequest) -> None:
     # While the line manager holds the list, only they may change it.
-    if request.approval == APPROVAL_PENDING:
+    if request.awaits_approval:
         raise DomainError(
             "Your list is with your line manager for approval, so it cannot change now."
         )

@@ -9,7 +9,7 @@ from sqlalchemy import case
 from feedback360.accounts.models import Person
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
-from feedback360.reports.results import DIRECT_REPORT, LINE_MANAGER, OTHER, PEER
+from feedback360.groups import DIRECT_REPORT, LINE_MANAGER, OTHER, PEER
 
 # A large unit would bury the form; anyone not listed can still be added by name.
 MAX_COLLEAGUES = 40

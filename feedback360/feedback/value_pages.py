@@ -18,6 +18,7 @@ from feedback360.feedback.rating_form import (
     autosave_reply,
     page_after,
     progress_by_value,
+    save_or_submit,
     save_page,
     value_at,
     with_page,
@@ -89,5 +90,38 @@ def summary_page(
         error=error,
         about_self=about_self,
         subject=subject,
+        **links,
+    ), (400 if error else 200)
+
+
+def whole_form_page(
+    framework: Framework,
+    draft: dict[str, Any] | None,
+    save: Callable[[Answers], None],
+    submit: Callable[[Answers], None],
+    after: Callable[[bool], ResponseReturnValue],
+    *,
+    about_self: bool,
+    subject: Person,
+    done: bool,
+    links: dict[str, Any],
+) -> ResponseReturnValue:
+    """Every statement on one page (for those who prefer it, or have no JavaScript); a POST
+    saves or submits, then `after(submitted)` says where to go."""
+    answers, error = Answers.from_draft(draft), None
+    if request.method == "POST":
+        posted = save_or_submit(framework, request.form, save=save, submit=submit)
+        if posted.error is None:
+            return after(posted.submitted)
+        answers, error = posted.answers, posted.error
+    return render_template(
+        "feedback/rating_form.html",
+        framework=framework,
+        answers=answers,
+        error=error,
+        about_self=about_self,
+        subject=subject,
+        done=done,
+        saved=request.args.get("saved") == "1",
         **links,
     ), (400 if error else 200)

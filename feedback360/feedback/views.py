@@ -9,17 +9,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from feedback360.actions import run_action
+from feedback360.actions import commit_or_refuse, run_action, run_form_action
 from feedback360.cycles.models import OPEN, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
-from feedback360.feedback import approvals, progress, services, value_pages
-from feedback360.feedback.answers import Answers
-from feedback360.feedback.forms import NominationForm, SuggestionForm, group_label, show_error
+from feedback360.feedback import approvals, services, value_pages
+from feedback360.feedback.forms import NominationForm, SuggestionForm, group_label
 from feedback360.feedback.models import FeedbackRequest, Invitation
-from feedback360.feedback.rating_form import (
-    save_or_submit,
-)
+from feedback360.feedback.stage import request_stage
 from feedback360.feedback.suggestions import suggested_raters
 from feedback360.permissions import owns_request
 
@@ -53,8 +50,7 @@ def home() -> str:
         "feedback/home.html",
         requests=requests,
         open_cycles=[c for c in open_cycles if c.id not in asked],
-        progress=progress.request_progress,
-        next_step=approvals.next_step,
+        stage=request_stage,
         waiting=approvals.waiting_for(current_user),
     )
 
@@ -63,13 +59,11 @@ def home() -> str:
 @login_required
 def start_request(cycle_id: int) -> WerkzeugResponse:
     cycle = db.get_or_404(Cycle, cycle_id)
-    try:
-        feedback_request = services.start_request(cycle, current_user)
-    except DomainError as error:
-        flash(error.message, "error")
+    started = commit_or_refuse(partial(services.start_request, cycle, current_user))
+    if isinstance(started, DomainError):
+        flash(started.message, "error")
         return redirect(url_for("feedback.home"))
-    db.session.commit()
-    return redirect(url_for("feedback.request_page", request_id=feedback_request.id))
+    return redirect(url_for("feedback.request_page", request_id=started.outcome.id))
 
 
 @bp.get("/requests/<int:request_id>")
@@ -92,8 +86,8 @@ def _render_request(
         feedback_request=feedback_request,
         form=form or NominationForm.for_groups(groups, formdata=None),
         suggestion_form=suggestion_form or SuggestionForm.build(suggestions, groups, formdata=None),
-        progress=progress.request_progress(feedback_request),
-        next_step=approvals.next_step(feedback_request),
+        stage=(stage := request_stage(feedback_request)),
+        progress=stage.progress,
         approver=approvals.approver_of(feedback_request),
         needs_approval=approvals.needs_approval(feedback_request),
         group_label=group_label,
@@ -102,32 +96,25 @@ def _render_request(
 
 @bp.route("/requests/<int:request_id>/self", methods=["GET", "POST"])
 @login_required
-def self_assessment(request_id: int) -> str | WerkzeugResponse:
+def self_assessment(request_id: int) -> ResponseReturnValue:
     feedback_request = _own_request(request_id)
-    framework = feedback_request.cycle.framework
-    answers, error = Answers.from_draft(feedback_request.self_draft), None
-    if request.method == "POST":
-        posted = save_or_submit(
-            framework,
-            request.form,
-            save=partial(services.save_self_draft, feedback_request),
-            submit=partial(services.submit_self_assessment, feedback_request),
-        )
-        if posted.error is None:
-            flash("Self-assessment submitted." if posted.submitted else "Your answers are saved.")
-            back = url_for("feedback.request_page", request_id=request_id)
-            return redirect(back if posted.submitted else request.url)
-        answers, error = posted.answers, posted.error
-    return render_template(
-        "feedback/rating_form.html",
-        framework=framework,
-        answers=answers,
-        error=error,
+
+    def after(submitted: bool) -> WerkzeugResponse:
+        flash("Self-assessment submitted." if submitted else "Your answers are saved.")
+        back = url_for("feedback.request_page", request_id=request_id)
+        return redirect(back if submitted else request.url)
+
+    return value_pages.whole_form_page(
+        feedback_request.cycle.framework,
+        feedback_request.self_draft,
+        partial(services.save_self_draft, feedback_request),
+        partial(services.submit_self_assessment, feedback_request),
+        after,
         about_self=True,
         subject=feedback_request.subject,
         done=feedback_request.self_assessed,
-        **_self_links(request_id),
-    ), (400 if error else 200)
+        links=_self_links(request_id),
+    )
 
 
 def _self_links(request_id: int) -> dict[str, object]:
@@ -191,16 +178,16 @@ def nominate(request_id: int) -> str | WerkzeugResponse:
     feedback_request = _own_request(request_id)
     form = NominationForm.for_groups(services.offered_groups(feedback_request.cycle))
     if form.validate_on_submit():
-        try:
-            invitation = services.nominate(
-                feedback_request, form.name.data or "", form.email.data or "", form.group.data
-            )
-            db.session.commit()
-            flash(f"{invitation.name} added to your list.", "info")
+        nominate = partial(
+            services.nominate,
+            feedback_request,
+            form.name.data or "",
+            form.email.data or "",
+            form.group.data,
+        )
+        if added := run_form_action(form, nominate):
+            flash(f"{added.outcome.name} added to your list.", "info")
             return redirect(url_for("feedback.request_page", request_id=request_id))
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
     return _render_request(feedback_request, form=form), 400
 
 
@@ -210,15 +197,14 @@ def nominate_suggested(request_id: int) -> str | WerkzeugResponse:
     feedback_request = _own_request(request_id)
     groups = services.offered_groups(feedback_request.cycle)
     form = SuggestionForm.build(suggested_raters(feedback_request, groups), groups)
-    if form.validate_on_submit():
-        try:
-            added = services.nominate_people(feedback_request, form.chosen())
-            db.session.commit()
-            flash(f"{added} {'person' if added == 1 else 'people'} added to your list.", "info")
-            return redirect(url_for("feedback.request_page", request_id=request_id))
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
+    if form.validate_on_submit() and (
+        added := run_form_action(
+            form, lambda: services.nominate_people(feedback_request, form.chosen())
+        )
+    ):
+        people = "person" if added.outcome == 1 else "people"
+        flash(f"{added.outcome} {people} added to your list.", "info")
+        return redirect(url_for("feedback.request_page", request_id=request_id))
     return _render_request(feedback_request, suggestion_form=form), 400
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from feedback360.cli import domain_command
+from feedback360.commands import domain_command
 from feedback360.frameworks.services import (
     BUNDLED_DIR,
     load_framework,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from feedback360.audit.services import record
+from feedback360.commands import domain_command
 from feedback360.cycles.models import Cycle
 from feedback360.cycles.services import find_cycle
-from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.mailing.models import FAILED, SENT, SKIPPED, STATUSES, QueuedMail
 from feedback360.mailing.services import MAX_ATTEMPTS, failed_mail, given_up, mail_counts
@@ -36,6 +36,7 @@ cycle_option = click.option(
     is_flag=True,
     help="Retry every failed message at once, given up or not (after mending the mail server).",
 )
+@domain_command
 def retry(reference: str | None, now: bool) -> None:
     cycle = _cycle(reference)
     tried = retry_due(cycle, by_hand=now)
@@ -55,6 +56,7 @@ def retry(reference: str | None, now: bool) -> None:
 
 @mail.command("status", help="Count the queued messages and list those that failed.")
 @cycle_option
+@domain_command
 def status(reference: str | None) -> None:
     cycle = _cycle(reference)
     counts = mail_counts(cycle)
@@ -72,9 +74,4 @@ def _describe(mail: QueuedMail) -> str:
 
 
 def _cycle(reference: str | None) -> Cycle | None:
-    if reference is None:
-        return None
-    try:
-        return find_cycle(reference)
-    except DomainError as error:
-        raise click.ClickException(error.message) from error
+    return None if reference is None else find_cycle(reference)

@@ -9,7 +9,9 @@ from typing import Any
 
 from flask import current_app
 
+from feedback360.feedback.links import rater_link
 from feedback360.feedback.models import Invitation
+from feedback360.groups import LINE_MANAGER
 from feedback360.mailing.models import (
     APPROVAL_REQUEST,
     INVITATION,
@@ -17,7 +19,7 @@ from feedback360.mailing.models import (
     REPORT_READY,
     QueuedMail,
 )
-from feedback360.reports.results import LINE_MANAGER
+from feedback360.timeutil import long_date
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,6 @@ class Message:
     subject: str
     text: str
     html: str
-    link: str  # the address the message asks its reader to open
 
 
 class NotNeeded(Exception):
@@ -45,7 +46,7 @@ def _invitation(mail: QueuedMail) -> Message:
     return _render(
         "invitation",
         f"{request.subject.name} asks for your feedback",
-        link=_rater_link(invitation),
+        link=rater_link(invitation),
         rater_first_name=_first_name(invitation.name),
         subject=request.subject,
         cycle=cycle,
@@ -60,7 +61,7 @@ def _reminder(mail: QueuedMail) -> Message:
     return _render(
         "reminder",
         f"Reminder: {request.subject.name} asks for your feedback",
-        link=_rater_link(invitation),
+        link=rater_link(invitation),
         rater_first_name=_first_name(invitation.name),
         subject=request.subject,
         cycle=request.cycle,
@@ -125,13 +126,7 @@ def _render(template: str, mail_subject: str, *, link: str, **context: Any) -> M
     context = {"link": link, "mail_subject": mail_subject, **context}
     text = env.get_template(f"mail/{template}.txt").render(context)
     html = env.get_template(f"mail/{template}.html").render(context)  # autoescaped by its name
-    return Message(mail_subject, text, html, link)
-
-
-def _rater_link(invitation: Invitation) -> str:
-    from feedback360.feedback.services import rater_link  # feedback services queue mail
-
-    return rater_link(invitation)
+    return Message(mail_subject, text, html)
 
 
 def _first_name(name: str) -> str:
@@ -139,7 +134,7 @@ def _first_name(name: str) -> str:
 
 
 def _date(day: date | None) -> str | None:
-    return f"{day:%-d %B %Y}" if day else None
+    return long_date(day) if day else None
 
 
 def _base_url() -> str:

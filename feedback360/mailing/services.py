@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, event, func, or_, update
@@ -27,6 +27,7 @@ from feedback360.feedback.models import FeedbackRequest, Invitation
 from feedback360.mail import send_mail
 from feedback360.mailing.messages import NotNeeded, compose
 from feedback360.mailing.models import FAILED, PENDING, SENT, SKIPPED, STATUSES, QueuedMail
+from feedback360.tasks import DELIVER_MAIL_TASK, celery_app
 from feedback360.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def retry_failed(
     MAX_ATTEMPTS (it stays failed and listed). By hand (an administrator's "Retry", say
     after the mail server was mended) every failed message is tried at once.
     """
-    now = _aware(now or utcnow())
+    now = now or utcnow()
     due = [mail for mail in _unsent(cycle) if _is_due(mail, now, by_hand=by_hand)]
     _deliver_after_commit([mail.id for mail in due])
     return due
@@ -114,17 +115,12 @@ def _in_cycle(query: Select[Any], cycle: Cycle | None) -> Select[Any]:
 
 
 def _is_due(mail: QueuedMail, now: datetime, *, by_hand: bool) -> bool:
-    last = _aware(mail.last_attempt_at or mail.created_at)
+    last = mail.last_attempt_at or mail.created_at
     if mail.status == PENDING:  # perhaps being delivered right now by the process that queued it
         return now - last >= STALE_PENDING
     if by_hand:
         return True
     return mail.attempts < MAX_ATTEMPTS and now - last >= FIRST_WAIT * 2 ** (mail.attempts - 1)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands datetimes back without their time zone; every one we store is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _deliver_after_commit(ids: Iterable[int]) -> None:
@@ -144,16 +140,12 @@ def _deliver_committed(session: Session) -> None:
 
 def deliver_soon(ids: list[int]) -> None:
     """Hand the messages to a Celery worker when a broker is configured, else send them now."""
-    from feedback360.tasks import celery_app  # the tasks import this module
-
     celery = celery_app()
     if celery is not None:
-        from kombu.exceptions import OperationalError as BrokerUnreachable
-
-        from feedback360.tasks.mail import DELIVER_TASK
+        from kombu.exceptions import OperationalError as BrokerUnreachable  # only with Celery
 
         try:
-            celery.send_task(DELIVER_TASK, args=[ids], ignore_result=True)
+            celery.send_task(DELIVER_MAIL_TASK, args=[ids], ignore_result=True)
             return
         except BrokerUnreachable as error:  # the messages still go, from here
             log.warning("The task queue cannot be reached (%s); sending mail here", error)
@@ -185,9 +177,7 @@ def _deliver_one(session: Session, mail_id: int, unreachable: OSError | None) ->
         message = compose(mail)
         if unreachable is not None:
             raise unreachable
-        send_mail(
-            mail.to_address, message.subject, message.text, html=message.html, link=message.link
-        )
+        send_mail(mail.to_address, message.subject, message.text, html=message.html)
     except NotNeeded as reason:
         mail.status, mail.last_error = SKIPPED, f"Not needed: {reason}"
     except Exception as failure:  # any failure is recorded on the row, never raised

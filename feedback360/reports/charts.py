@@ -8,8 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from markupsafe import Markup, escape
 
-from feedback360.reports.engine.printed import printed, tenths
-from feedback360.reports.results import (
+from feedback360.groups import (
     ALL_RATERS,
     DIRECT_REPORT,
     LINE_MANAGER,
@@ -17,8 +16,9 @@ from feedback360.reports.results import (
     OTHER_RATERS,
     PEER,
     SELF,
-    Norm,
 )
+from feedback360.reports.engine.printed import printed, tenths
+from feedback360.reports.results import Norm
 
 MINUS = "\u2212"
 FONT = "DejaVu Sans, sans-serif"

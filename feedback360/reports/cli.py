@@ -7,16 +7,14 @@ from pathlib import Path
 
 import click
 
-from feedback360.audit.services import record
-from feedback360.cli import domain_command
+from feedback360.commands import domain_command
 from feedback360.cycles.models import Cycle
-from feedback360.cycles.report_build import begin_build, finish_build, note_failure
 from feedback360.cycles.services import find_cycle
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
-from feedback360.reports.building import build_reports, pending_count, write_file
+from feedback360.reports.build_progress import pending_count
+from feedback360.reports.building import build_cycle
 from feedback360.reports.models import Report
-from feedback360.reports.services import check_buildable
 
 
 @click.group(help="Build personal reports.")
@@ -47,32 +45,21 @@ def reports() -> None:
 @domain_command
 def build(reference: str, out_dir: Path | None, workers: int, rebuild: bool) -> None:
     cycle = find_cycle(reference)
-    check_buildable(cycle)
-    begin_build(cycle)  # noted on the cycle, so the dashboard can follow this build
-    db.session.commit()
-    failures: list[str] = []
-    built = 0
+    cycle.check_build_can_start(os.getpid())  # refused before the progress bar is drawn
     with click.progressbar(
         length=pending_count(cycle, rebuild=rebuild), label=f"Building reports for {cycle.name}"
     ) as bar:
-        for outcome in build_reports(cycle, rebuild=rebuild, workers=workers):
-            if outcome.report is None:
-                failures.append(f"{outcome.subject_name}: {outcome.error}")
-                note_failure(cycle, failures[-1])
-            else:
-                built += 1
-            db.session.commit()  # kept now: a later interruption cannot lose it
-            bar.update(1)
-    finish_build(cycle)
-    record("reports.built", f"cycle {cycle.id}", f"{built} built, {len(failures)} failed")
-    db.session.commit()
-    click.echo(f"Built {built} report(s).")
+        summary = build_cycle(
+            cycle, rebuild=rebuild, workers=workers, on_each=lambda _built: bar.update(1)
+        )
+    click.echo(f"Built {summary.built} report(s).")
     if out_dir is not None:
         written = _write_all(cycle, out_dir)
         click.echo(f"Wrote {written} PDF(s) to {out_dir}.")
-    if failures:
+    if summary.failures:
         raise click.ClickException(
-            f"{len(failures)} report(s) could not be built:\n  " + "\n  ".join(failures)
+            f"{len(summary.failures)} report(s) could not be built:\n  "
+            + "\n  ".join(summary.failures)
         )
 
 
@@ -85,6 +72,14 @@ def _write_all(cycle: Cycle, out_dir: Path) -> int:
         .where(FeedbackRequest.cycle_id == cycle.id)
         .execution_options(yield_per=50)
     ):
-        write_file(out_dir / report.filename, report.pdf)
+        _write_file(out_dir / report.filename, report.pdf)
         written += 1
     return written
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write via a temporary file and a rename, so no reader ever sees half a PDF."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from feedback360.reports.results import GROUPS, POOLED
+from feedback360.groups import GROUPS, POOLED
 
 # Group codes in `CycleArrays.group`: 0 self, 1 line manager, 2 peer, 3 direct report and
 # 4 other index into GROUPS; 5 is a response stored under the pooled label at the close.

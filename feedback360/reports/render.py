@@ -7,7 +7,6 @@ import mimetypes
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,14 +17,11 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-import feedback360
+from feedback360.groups import ALL_RATERS, LABELS, OTHER_RATERS, SELF
+from feedback360.paths import PACKAGE_DIR, resource_dir
 from feedback360.reports import charts
 from feedback360.reports.inputs import CycleSettings
 from feedback360.reports.results import (
-    ALL_RATERS,
-    LABELS,
-    OTHER_RATERS,
-    SELF,
     Column,
     ReportDocument,
     ReportResult,
@@ -33,37 +29,16 @@ from feedback360.reports.results import (
     StatementResult,
     ValueResult,
 )
-
-PACKAGE_DIR = Path(feedback360.__file__).parent
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+from feedback360.timeutil import long_date
 
 
 def templates_dir() -> Path:
     """The templates folder: in the package when installed from a wheel, else the repo's."""
-    packaged = PACKAGE_DIR / "templates"
-    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "templates"
+    return resource_dir("templates")
 
 
 def static_dir() -> Path:
     return PACKAGE_DIR / "static"
-
-
-def long_date(day: date) -> str:
-    """A date as people write it in Britain, e.g. 23 November 2026, whatever the locale."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 class ReportURLFetcher(URLFetcher):

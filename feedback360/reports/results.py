@@ -5,32 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-# Rater groups as stored on responses and invitations, in report order.
-SELF = "self"
-LINE_MANAGER = "line_manager"
-PEER = "peer"
-DIRECT_REPORT = "direct_report"
-OTHER = "other"
-RATER_GROUPS = (LINE_MANAGER, PEER, DIRECT_REPORT, OTHER)
-GROUPS = (SELF, *RATER_GROUPS)
-# The label a response is stored under at the close when its group is shown only within
-# "Other raters": the group itself is then no longer known.
-POOLED = "pooled"
-
-# Columns the engine may add on top of the groups.
-OTHER_RATERS = "other_raters"
-ALL_RATERS = "all_raters"
-
-LABELS = {
-    SELF: "Self",
-    LINE_MANAGER: "Line manager",
-    PEER: "Peers",
-    DIRECT_REPORT: "Direct reports",
-    OTHER: "Others",
-    OTHER_RATERS: "Other raters",
-    ALL_RATERS: "All raters",
-}
-
 
 @dataclass(frozen=True)
 class Column:

@@ -9,22 +9,18 @@ from dataclasses import replace
 import numpy as np
 
 from feedback360.audit.services import record
-from feedback360.cycles.models import CLOSED, RELEASED, Cycle
+from feedback360.cycles.models import RELEASED, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback import mails
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.frameworks.models import Framework
+from feedback360.groups import ALL_RATERS
 from feedback360.reports.analysis import analyse_cycle
 from feedback360.reports.inputs import CycleSettings
 from feedback360.reports.loading import load_comments, load_cycle
 from feedback360.reports.models import Report
-from feedback360.reports.results import (
-    ALL_RATERS,
-    ReportDocument,
-    StatementText,
-    ValueText,
-)
+from feedback360.reports.results import ReportDocument, StatementText, ValueText
 from feedback360.timeutil import today, utcnow
 
 
@@ -129,16 +125,6 @@ def report_document(request: FeedbackRequest) -> ReportDocument:
     raise DomainError("This request is not part of its cycle.")  # unreachable by design
 
 
-def check_buildable(cycle: Cycle) -> None:
-    """Reports are built after the close and before anyone reads one: once released, to
-    coaches or to staff, a report is final (a changed one would reveal late answers)."""
-    if cycle.status != CLOSED or cycle.released_to_coaches:
-        raise DomainError(
-            f"Reports for “{cycle.name}” can be built only while it is closed and not "
-            "yet released, to coaches or to staff; a released report never changes."
-        )
-
-
 def keep_report(
     request: FeedbackRequest, document: ReportDocument, html: str, pdf: bytes
 ) -> Report:
@@ -158,6 +144,17 @@ def report_for(request: FeedbackRequest) -> Report | None:
     return db.session.execute(
         db.select(Report).filter_by(request_id=request.id)
     ).scalar_one_or_none()
+
+
+def built_request_ids(cycle: Cycle) -> set[int]:
+    """The cycle's requests that have a report kept (ids only: no PDF is loaded)."""
+    return set(
+        db.session.scalars(
+            db.select(Report.request_id)
+            .join(FeedbackRequest, Report.request_id == FeedbackRequest.id)
+            .where(FeedbackRequest.cycle_id == cycle.id)
+        )
+    )
 
 
 def release_to_coaches(cycle: Cycle) -> int:
@@ -192,14 +189,7 @@ def _check_all_built(cycle: Cycle) -> list[FeedbackRequest]:
             db.select(FeedbackRequest).filter_by(cycle_id=cycle.id).order_by(FeedbackRequest.id)
         )
     )
-    # Only the ids of built reports: loading every PDF to check they exist would be wasteful.
-    built = set(
-        db.session.scalars(
-            db.select(Report.request_id)
-            .join(FeedbackRequest, Report.request_id == FeedbackRequest.id)
-            .where(FeedbackRequest.cycle_id == cycle.id)
-        )
-    )
+    built = built_request_ids(cycle)
     unbuilt = [request.subject.name for request in requests if request.id not in built]
     if unbuilt:
         raise DomainError(

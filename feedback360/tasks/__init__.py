@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from celery import Celery
 
 RETRY_MAIL_EVERY = timedelta(minutes=5)  # each message keeps its own back-off
+TASK_MODULES = ["feedback360.tasks.mail", "feedback360.tasks.reports"]
+DELIVER_MAIL_TASK = "feedback360.deliver_mail"  # sent by name from mailing.services
 
 
 def celery_init_app(app: Flask) -> None:
@@ -30,7 +32,10 @@ def celery_init_app(app: Flask) -> None:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
-    celery = Celery(app.name, task_cls=FlaskTask)
+    # The tasks are named, not imported: a worker imports them as it starts, and the web
+    # and command-line processes only send them by name. So this package imports none of
+    # the code the tasks run, and that code may ask it for the Celery app without a cycle.
+    celery = Celery(app.name, task_cls=FlaskTask, include=TASK_MODULES)
     celery.conf.update(
         broker_url=broker,
         result_backend=app.config["CELERY_RESULT_BACKEND"] or broker,
@@ -51,8 +56,6 @@ def celery_init_app(app: Flask) -> None:
         },
     )
     celery.set_default()
-    from feedback360.tasks import mail, reports  # noqa: F401  (registers the tasks)
-
     app.extensions["celery"] = celery
 
 

@@ -12,8 +12,9 @@ from celery import shared_task
 from feedback360.audit.services import record
 from feedback360.extensions import db
 from feedback360.mailing.services import deliver, retry_failed
+from feedback360.tasks import DELIVER_MAIL_TASK
 
-DELIVER_TASK = "feedback360.deliver_mail"
+DELIVER_TASK = DELIVER_MAIL_TASK
 
 
 @shared_task(name=DELIVER_TASK, acks_late=False, ignore_result=True)

@@ -14,7 +14,7 @@ import logging
 import math
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from celery import shared_task
@@ -25,11 +25,11 @@ from feedback360.cycles.models import Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
-from feedback360.reports.building import Built, built_request_ids, describe, render
+from feedback360.reports.build_steps import Built, describe, render_report
 from feedback360.reports.models import Report
 from feedback360.reports.results import ReportDocument
 from feedback360.reports.services import (
-    check_buildable,
+    built_request_ids,
     cycle_documents,
     keep_report,
     report_for,
@@ -71,7 +71,7 @@ def build_report_chunk(
     """
     since = datetime.fromisoformat(rebuilt_since) if rebuilt_since else None
     cycle = db.session.get_one(Cycle, cycle_id)
-    check_buildable(cycle)
+    cycle.check_buildable()
     everyone = set(db.session.scalars(db.select(FeedbackRequest.id).filter_by(cycle_id=cycle_id)))
     wanted = set(request_ids) - _kept(cycle, since)
     documents = [
@@ -85,7 +85,7 @@ def build_report_chunk(
     failures: dict[int, str] = {}
     for request_id, document in documents:
         try:
-            html, pdf = render(document, settings)
+            html, pdf = render_report(document, settings)
         except Exception as error:  # noqa: BLE001 (one broken report must not stop the rest)
             failures[request_id] = describe(error)
             continue
@@ -101,7 +101,7 @@ def _kept(cycle: Cycle, since: datetime | None) -> set[int]:
         .join(FeedbackRequest, Report.request_id == FeedbackRequest.id)
         .where(FeedbackRequest.cycle_id == cycle.id)
     )
-    return {request_id for request_id, built_at in kept if _aware(built_at) >= since}
+    return {request_id for request_id, built_at in kept if built_at >= since}
 
 
 def _keep_once(
@@ -110,16 +110,11 @@ def _keep_once(
     # The request's row is locked while we look, so two workers never both keep one report.
     request = db.session.get_one(FeedbackRequest, request_id, with_for_update=True)
     kept = report_for(request)
-    if kept is not None and (since is None or _aware(kept.built_at) >= since):
+    if kept is not None and (since is None or kept.built_at >= since):
         db.session.rollback()
         return
     keep_report(request, document, html, pdf)
     db.session.commit()
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands datetimes back without their time zone; every one we store is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def build_on_celery(celery: Celery, cycle: Cycle, *, rebuild: bool) -> Iterator[Built]:
@@ -175,7 +170,7 @@ def _outcomes(result: AsyncResult, chunk: list[int], since: str | None) -> Itera
     for request_id in chunk:
         request = db.session.get_one(FeedbackRequest, request_id)
         report = report_for(request)
-        if report is not None and kept_since and _aware(report.built_at) < kept_since:
+        if report is not None and kept_since and report.built_at < kept_since:
             report = None  # built before this rebuild
         failure = failures.get(request_id) or (None if report else task_failure)
         if failure is None and report is None:

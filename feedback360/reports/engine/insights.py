@@ -6,14 +6,13 @@ import math
 
 import numpy as np
 
+from feedback360.groups import ALL_RATERS, SELF
 from feedback360.reports.engine.norms import Norms
 from feedback360.reports.engine.printed import printed, printed_difference
 from feedback360.reports.inputs import CycleSettings
 from feedback360.reports.results import (
-    ALL_RATERS,
     IN_AGREEMENT,
     OVER_ESTIMATOR,
-    SELF,
     UNDER_ESTIMATOR,
     Agreement,
     Highlight,

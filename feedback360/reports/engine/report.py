@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from feedback360.groups import ALL_RATERS, GROUPS, LABELS, OTHER_RATERS, POOLED, RATER_GROUPS, SELF
 from feedback360.reports.engine.aggregate import cell_sums
 from feedback360.reports.engine.aggregate import rwg as agreement_rwg
 from feedback360.reports.engine.columns import (
@@ -23,13 +24,6 @@ from feedback360.reports.engine.columns import (
 from feedback360.reports.engine.insights import agreement, highlights, norm
 from feedback360.reports.engine.printed import printed, printed_difference
 from feedback360.reports.results import (
-    ALL_RATERS,
-    GROUPS,
-    LABELS,
-    OTHER_RATERS,
-    POOLED,
-    RATER_GROUPS,
-    SELF,
     Cell,
     Column,
     GroupStatus,

@@ -1,0 +1,71 @@
+"""How far a cycle's report build has got, read from the database where the build commits
+report by report, so any web process can follow a build running elsewhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from feedback360.cycles.models import Cycle
+from feedback360.extensions import db
+from feedback360.feedback.models import FeedbackRequest
+from feedback360.reports.models import Report
+
+
+@dataclass(frozen=True)
+class BuildProgress:
+    """What the dashboard shows of the cycle's reports and of its latest build."""
+
+    total: int
+    built: int
+    failures: list[str]
+    started_at: datetime | None
+    running: bool
+    finished: bool
+
+    @property
+    def complete(self) -> bool:
+        return self.built >= self.total
+
+    @property
+    def stopped(self) -> bool:
+        """Started, neither running nor finished: the process ended before its work."""
+        return self.started_at is not None and not self.running and not self.finished
+
+
+def build_progress(cycle: Cycle) -> BuildProgress:
+    return BuildProgress(
+        total=_request_count(cycle),
+        built=_report_count(cycle),
+        failures=list(cycle.build_failures or []),
+        started_at=cycle.build_started_at,
+        running=cycle.build_running,
+        finished=cycle.build_has_finished,
+    )
+
+
+def pending_count(cycle: Cycle, *, rebuild: bool = False) -> int:
+    """How many reports a build will make: those not built yet, or every one with rebuild."""
+    total = _request_count(cycle)
+    return total if rebuild else total - _report_count(cycle)
+
+
+def _request_count(cycle: Cycle) -> int:
+    return int(
+        db.session.scalar(
+            db.select(db.func.count()).select_from(FeedbackRequest).filter_by(cycle_id=cycle.id)
+        )
+        or 0
+    )
+
+
+def _report_count(cycle: Cycle) -> int:
+    return int(
+        db.session.scalar(
+            db.select(db.func.count())
+            .select_from(Report)
+            .join(FeedbackRequest, Report.request_id == FeedbackRequest.id)
+            .where(FeedbackRequest.cycle_id == cycle.id)
+        )
+        or 0
+    )

@@ -1,0 +1,31 @@
+"""Handing over a built report, as a page or a PDF: always audited first.
+
+Every reading is recorded and committed before the report leaves the server. The entry
+names the request, not the person: the actor is recorded already, and an erasure then
+leaves no name behind in the log.
+"""
+
+from __future__ import annotations
+
+from flask import Response
+
+from feedback360.audit.services import record
+from feedback360.extensions import db
+from feedback360.reports.models import Report
+
+VIEW, DOWNLOAD = "report.view", "report.download"
+
+
+def report_response(report: Report, *, download: bool, reader: str) -> Response:
+    """The report's page, or its PDF as a download named after its subject."""
+    body = report.pdf if download else report.html  # read before the commit expires it
+    filename, request_id = report.filename, report.request_id
+    record(DOWNLOAD if download else VIEW, f"report {report.id}", f"request {request_id}, {reader}")
+    db.session.commit()
+    if not download:
+        return Response(body, mimetype="text/html")
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
