@@ -24,9 +24,11 @@ test: $(VENV)/.installed-test test-system-deps $(AXE)
 	$(PYTEST)
 	FEEDBACK360_TEST_DATABASE=postgresql $(PYTEST)
 
+# Style, formatting, and the import layers of pyproject.toml's [tool.importlinter].
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 system-deps:
 	@bash scripts/system-deps.sh

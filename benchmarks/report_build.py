@@ -22,10 +22,10 @@ import numpy as np
 
 from feedback360.frameworks.models import _LIST_ENDING
 from feedback360.frameworks.services import bundled_framework, read_framework_file
-from feedback360.reports.analysis import analyse_cycle
-from feedback360.reports.inputs import GROUP_CODE, CycleArrays, CycleSettings
+from feedback360.reports.engine.analysis import analyse_cycle
+from feedback360.reports.engine.inputs import GROUP_CODE, CycleArrays, CycleSettings
+from feedback360.reports.engine.results import ReportDocument, StatementText, ValueText
 from feedback360.reports.render import report_html, report_pdf
-from feedback360.reports.results import ReportDocument, StatementText, ValueText
 
 RATERS = ["self", "line_manager"] + ["peer"] * 4 + ["direct_report"] * 4 + ["other"] * 3
 SUBJECTS = 20

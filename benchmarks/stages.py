@@ -118,7 +118,7 @@ def generate(args: argparse.Namespace) -> dict:
 
 
 def saved_arrays(workdir: Path):  # type: ignore[no-untyped-def]
-    from feedback360.reports.inputs import CycleArrays
+    from feedback360.reports.engine.inputs import CycleArrays
 
     saved = np.load(workdir / "arrays.npz")
     n_subjects, n_values, scale_points = saved["shape"].tolist()
@@ -147,10 +147,10 @@ def fingerprint(arrays) -> str:  # type: ignore[no-untyped-def]
 
 def time_engine(arrays, runs: int) -> dict:  # type: ignore[no-untyped-def]
     try:
-        from feedback360.reports.analysis import analyse_cycle
+        from feedback360.reports.engine.analysis import analyse_cycle
     except ImportError:
         return {"unavailable": "engine: analyse_cycle not available"}
-    from feedback360.reports.inputs import CycleSettings
+    from feedback360.reports.engine.inputs import CycleSettings
 
     try:
         return timed(lambda: analyse_cycle(arrays, CycleSettings()), runs)
@@ -176,7 +176,7 @@ def group_means(arrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # type: i
 def time_sql_means(args: argparse.Namespace) -> dict:
     import sqlite3
 
-    from feedback360.reports.inputs import GROUP_CODE
+    from feedback360.reports.engine.inputs import GROUP_CODE
 
     connection = sqlite3.connect(args.workdir / "cycle.sqlite")
     # SQLite computes every mean; only a summary crosses into Python, which favours SQL.

@@ -15,7 +15,7 @@ from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.frameworks.services import bundled_framework, load_framework, read_framework_file
 from feedback360.groups import GROUPS
-from feedback360.reports.inputs import GROUP_CODE, CycleArrays
+from feedback360.reports.engine.inputs import GROUP_CODE, CycleArrays
 
 # Each subject: a self-assessment and 10 raters.
 RESPONSES_PER_SUBJECT = {

@@ -7,9 +7,10 @@ import random
 import click
 
 from feedback360.accounts.services import add_person, person_by_email
+from feedback360.closing import close_cycle
 from feedback360.commands import domain_command
 from feedback360.cycles.models import Cycle
-from feedback360.cycles.services import close_cycle, create_cycle
+from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
 from feedback360.feedback import services as feedback
 from feedback360.feedback.answers import Answers

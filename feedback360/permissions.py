@@ -1,4 +1,4 @@
-"""Who may do what, as small named predicates that read like sentences."""
+"""The roles a page asks for: an administrator, a coach (requests: feedback.permissions)."""
 
 from __future__ import annotations
 
@@ -10,26 +10,10 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from feedback360.accounts.models import Person
-from feedback360.cycles.models import RELEASED
-from feedback360.feedback.models import FeedbackRequest
-
-
-def owns_request(user: Person, request: FeedbackRequest) -> bool:
-    return user.is_authenticated and request.subject_id == user.id
-
-
-def can_view_report(user: Person, request: FeedbackRequest) -> bool:
-    """The subject reads their own report once the cycle's reports are released."""
-    return owns_request(user, request) and request.cycle.status == RELEASED
 
 
 def is_admin(user: Person) -> bool:
     return user.is_authenticated and user.is_admin
-
-
-def coaches(user: Person, request: FeedbackRequest) -> bool:
-    """The user is the request's subject's assigned coach."""
-    return user.is_authenticated and user.is_coach and request.subject.coach_id == user.id
 
 
 def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -19,8 +19,8 @@ from feedback360.groups import (
     RATER_GROUPS,
     SELF,
 )
-from feedback360.reports.analysis import analyse
-from feedback360.reports.results import ReportResult
+from feedback360.reports.engine.analysis import analyse
+from feedback360.reports.engine.results import ReportResult
 
 NOT_SEEN = np.nan
 

@@ -35,11 +35,11 @@ from feedback360.groups import (
     RATER_GROUPS,
     SELF,
 )
-from feedback360.reports.analysis import analyse
 from feedback360.reports.charts import one_decimal, signed
+from feedback360.reports.engine.analysis import analyse
 from feedback360.reports.engine.columns import COLUMNS, exempt_columns, hide_cells
 from feedback360.reports.engine.printed import printed
-from feedback360.reports.results import ReportResult, ValueResult
+from feedback360.reports.engine.results import ReportResult, ValueResult
 
 SCALE = 5
 NOT_SEEN = math.nan

@@ -23,8 +23,8 @@ from feedback360.accounts.models import Person
 from feedback360.accounts.services import add_person
 from feedback360.audit.models import AuditEntry
 from feedback360.audit.services import record
+from feedback360.closing import close_cycle
 from feedback360.cycles.models import Cycle
-from feedback360.cycles.services import close_cycle
 from feedback360.extensions import db
 from feedback360.reports.building import build_cycle_reports
 from feedback360.reports.models import Report

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from feedback360.audit.models import AuditEntry
+from feedback360.closing import close_cycle
 from feedback360.cycles.models import Cycle
-from feedback360.cycles.services import close_cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback import services

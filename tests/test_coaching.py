@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from feedback360.audit.models import AuditEntry
-from feedback360.cycles.services import close_cycle, create_cycle
+from feedback360.closing import close_cycle
+from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers

@@ -29,9 +29,9 @@ from feedback360.groups import (
     PEER,
     SELF,
 )
-from feedback360.reports.analysis import analyse_cycle
-from feedback360.reports.inputs import GROUP_CODE, CycleArrays, CycleSettings
-from feedback360.reports.results import (
+from feedback360.reports.engine.analysis import analyse_cycle
+from feedback360.reports.engine.inputs import GROUP_CODE, CycleArrays, CycleSettings
+from feedback360.reports.engine.results import (
     OVER_ESTIMATOR,
     UNDER_ESTIMATOR,
     Agreement,

@@ -15,10 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedback360.groups import ALL_RATERS, GROUPS, LINE_MANAGER, OTHER_RATERS, RATER_GROUPS, SELF
-from feedback360.reports.analysis import analyse, analyse_cycle
 from feedback360.reports.engine import cycle as cycle_module
-from feedback360.reports.inputs import GROUP_CODE, CycleArrays, CycleSettings
-from feedback360.reports.results import (
+from feedback360.reports.engine.analysis import analyse, analyse_cycle
+from feedback360.reports.engine.inputs import GROUP_CODE, CycleArrays, CycleSettings
+from feedback360.reports.engine.results import (
     IN_AGREEMENT,
     OVER_ESTIMATOR,
     UNDER_ESTIMATOR,

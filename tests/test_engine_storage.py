@@ -18,9 +18,9 @@ from feedback360.groups import (
     POOLED,
     SELF,
 )
-from feedback360.reports.analysis import analyse, analyse_cycle
+from feedback360.reports.engine.analysis import analyse, analyse_cycle
+from feedback360.reports.engine.inputs import DROPPED, GROUP_CODE, CycleArrays, CycleSettings
 from feedback360.reports.engine.storage import storage_labels
-from feedback360.reports.inputs import DROPPED, GROUP_CODE, CycleArrays, CycleSettings
 from tests.test_engine_properties import cycles as random_cycles
 
 _ = math.nan  # "Not seen", as in the known cycle

@@ -8,12 +8,17 @@ import numpy as np
 import pytest
 
 from feedback360.groups import ALL_RATERS, PEER, SELF
-from feedback360.reports.analysis import analyse_cycle
+from feedback360.reports.engine.analysis import analyse_cycle
 from feedback360.reports.engine.columns import ALL_COLUMN, SUBTRACTION, TOO_FEW, VISIBLE
+from feedback360.reports.engine.inputs import GROUP_CODE, CycleArrays, CycleSettings
 from feedback360.reports.engine.insights import agreement
 from feedback360.reports.engine.norms import cycle_norms
-from feedback360.reports.inputs import GROUP_CODE, CycleArrays, CycleSettings
-from feedback360.reports.results import IN_AGREEMENT, OVER_ESTIMATOR, UNDER_ESTIMATOR, Agreement
+from feedback360.reports.engine.results import (
+    IN_AGREEMENT,
+    OVER_ESTIMATOR,
+    UNDER_ESTIMATOR,
+    Agreement,
+)
 
 
 def arrays(rows: list[tuple[int, str, list[float]]], n_subjects: int, **fields) -> CycleArrays:

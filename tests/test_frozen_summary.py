@@ -9,7 +9,7 @@ close, and no later change of people moves a figure.
 from __future__ import annotations
 
 from feedback360.accounts.models import Person
-from feedback360.cycles.services import close_cycle
+from feedback360.closing import close_cycle
 from feedback360.extensions import db
 from feedback360.reports.models import OrganisationSummary
 from tests.conftest import submit_form

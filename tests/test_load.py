@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func
 
+from feedback360.closing import close_cycle
 from feedback360.cycles.models import Cycle
-from feedback360.cycles.services import close_cycle
 from feedback360.extensions import db
 from feedback360.feedback.models import SUBMITTED, Invitation, Rating, Response
 from feedback360.frameworks.models import Framework

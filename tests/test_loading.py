@@ -9,7 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from feedback360.cycles.services import close_cycle, create_cycle
+from feedback360.closing import close_cycle
+from feedback360.cycles.services import create_cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback.answers import NOT_SEEN, Answers
@@ -20,7 +21,7 @@ from feedback360.feedback.services import (
     submit_rater_response,
     submit_self_assessment,
 )
-from feedback360.reports.inputs import GROUP_CODE
+from feedback360.reports.engine.inputs import GROUP_CODE
 from feedback360.reports.loading import load_comments, load_cycle
 from tests.conftest import DATABASES, app_on, nominate_colleague, sign_in, submit_form
 

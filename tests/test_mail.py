@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from feedback360.extensions import db
 from feedback360.feedback import mails
 from feedback360.feedback.services import start_request
+from feedback360.reports import mails as report_mails
 from tests.conftest import nominate_and_send, outbox_messages, running_app, sign_in, submit_form
 
 RATERS = [(f"Peer {n}", f"peer{n}@example.org") for n in range(1, 6)]
@@ -194,8 +195,8 @@ def test_report_ready_and_approval_request_mails_link_to_the_app(app, make_perso
     request = start_request(open_cycle(), sam)
 
     mails.send_approval_request(request)
-    mails.send_report_ready(request, sam)
-    mails.send_report_ready(request, coach)
+    report_mails.send_report_ready(request, sam)
+    report_mails.send_report_ready(request, coach)
     db.session.commit()
 
     messages = {message["To"]: message for message in outbox_messages(app)}

@@ -18,7 +18,7 @@ from sqlalchemy import select, text, update
 
 from feedback360.audit.models import AuditEntry
 from feedback360.extensions import db
-from feedback360.feedback import links, mails, services
+from feedback360.feedback import links, services
 from feedback360.feedback.models import INVITED, Invitation
 from feedback360.mailing.models import FAILED, PENDING, REPORT_READY, SENT, SKIPPED, QueuedMail
 from feedback360.mailing.services import (
@@ -29,6 +29,7 @@ from feedback360.mailing.services import (
     mail_counts,
     retry_failed,
 )
+from feedback360.reports import mails as report_mails
 from feedback360.timeutil import utcnow
 from tests.conftest import DATABASES, nominate_colleague, running_app
 from tests.test_mail import RATERS, Collector, free_port, invite_five_peers, links_in
@@ -156,7 +157,7 @@ def test_retries_wait_longer_each_time_then_stop_but_stay_visible(
 ):
     sam = make_person("Sam Taylor", "sam@example.org")
     request = services.start_request(open_cycle(), sam)
-    mails.send_report_ready(request, sam)
+    report_mails.send_report_ready(request, sam)
     db.session.commit()
     (mail,) = queued()
     assert (mail.status, mail.attempts) == (FAILED, 1)

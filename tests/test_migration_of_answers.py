@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import inspect, text
 
 from feedback360.accounts.services import add_person
-from feedback360.cycles.services import close_cycle, create_cycle
+from feedback360.closing import close_cycle
+from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers

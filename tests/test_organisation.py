@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedback360.groups import PEER, POOLED, SELF
-from feedback360.reports.inputs import GROUP_CODE, CycleArrays, CycleSettings
-from feedback360.reports.linked_views import linked_summaries
-from feedback360.reports.organisation import (
+from feedback360.reports.engine.crossed_groupings import linked_summaries
+from feedback360.reports.engine.inputs import GROUP_CODE, CycleArrays, CycleSettings
+from feedback360.reports.engine.organisation import (
     ALL,
     OrganisationSummary,
     SummaryCell,

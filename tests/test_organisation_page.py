@@ -14,17 +14,18 @@ from hypothesis import strategies as st
 
 from feedback360.accounts.models import Person
 from feedback360.admin.org_views import HEAT_SHADES, HEAT_TEXT
+from feedback360.closing import close_cycle
 from feedback360.cycles.models import Cycle
-from feedback360.cycles.services import close_cycle, create_cycle
+from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
 from feedback360.feedback import services as feedback
 from feedback360.feedback.answers import Answers
 from feedback360.frameworks.models import Framework
 from feedback360.groups import PEER
 from feedback360.paths import PACKAGE_DIR
-from feedback360.reports.inputs import GROUP_CODE, CycleArrays, CycleSettings
-from feedback360.reports.linked_views import linked_summaries
-from feedback360.reports.organisation import ALL
+from feedback360.reports.engine.crossed_groupings import linked_summaries
+from feedback360.reports.engine.inputs import GROUP_CODE, CycleArrays, CycleSettings
+from feedback360.reports.engine.organisation import ALL
 from tests.conftest import nominate_colleague, page_text, sign_in
 
 # Every rater of a unit gives every statement the same score, and so does each person

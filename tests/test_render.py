@@ -13,13 +13,7 @@ import pypdf
 import pytest
 
 from feedback360.groups import ALL_RATERS, LABELS, OTHER_RATERS
-from feedback360.reports.render import (
-    ReportURLFetcher,
-    report_html,
-    report_pdf,
-    templates_dir,
-)
-from feedback360.reports.results import (
+from feedback360.reports.engine.results import (
     IN_AGREEMENT,
     Agreement,
     Cell,
@@ -34,6 +28,12 @@ from feedback360.reports.results import (
     StatementText,
     ValueResult,
     ValueText,
+)
+from feedback360.reports.render import (
+    ReportURLFetcher,
+    report_html,
+    report_pdf,
+    templates_dir,
 )
 
 SCRIPT = "<script>alert(1)</script>"

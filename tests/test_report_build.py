@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from feedback360.cycles.services import close_cycle
+from feedback360.closing import close_cycle
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers

@@ -21,7 +21,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from feedback360.cycles.services import close_cycle
+from feedback360.closing import close_cycle
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers

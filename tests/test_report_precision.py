@@ -18,11 +18,11 @@ import pypdf
 import pytest
 
 from feedback360.groups import GROUPS
-from feedback360.reports.analysis import analyse_cycle
 from feedback360.reports.charts import one_decimal, percent, signed
-from feedback360.reports.inputs import CycleArrays, CycleSettings
+from feedback360.reports.engine.analysis import analyse_cycle
+from feedback360.reports.engine.inputs import CycleArrays, CycleSettings
+from feedback360.reports.engine.results import ReportDocument, StatementText, ValueText
 from feedback360.reports.render import report_html, report_pdf
-from feedback360.reports.results import ReportDocument, StatementText, ValueText
 from tests.test_render import document_with_insights, sample_document
 
 SETTINGS = CycleSettings(k=3, manager_identifiable=True, norm_min_subjects=3)

@@ -24,8 +24,9 @@ from werkzeug.test import TestResponse
 from feedback360.accounts.activation import issue_password_token
 from feedback360.accounts.models import Person
 from feedback360.accounts.services import add_person
+from feedback360.closing import close_cycle
 from feedback360.cycles.models import Cycle
-from feedback360.cycles.services import close_cycle, create_cycle
+from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
 from feedback360.feedback import approvals, links, services
 from feedback360.feedback.answers import Answers

@@ -19,8 +19,9 @@ from flask import Flask
 from sqlalchemy import select, text
 
 from feedback360.accounts.services import person_by_email
+from feedback360.closing import close_cycle
 from feedback360.cycles.models import Cycle
-from feedback360.cycles.services import close_cycle, create_cycle
+from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
 from feedback360.feedback import links, services
 from feedback360.feedback.answers import Answers

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from feedback360.accounts.models import Person
-from feedback360.mail import send_mail
+from feedback360.mailing.transport import send_mail
 
 
 def send_activation(person: Person, link: str, *, expires: int) -> None:

@@ -12,7 +12,7 @@ from wtforms import IntegerField, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from feedback360.accounts.models import Person
-from feedback360.admin import bp
+from feedback360.admin.blueprint import bp
 from feedback360.audit.models import AuditEntry
 from feedback360.extensions import db
 from feedback360.permissions import admin_required

@@ -11,10 +11,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from feedback360.actions import run_action, run_form_action
-from feedback360.admin import bp
+from feedback360.admin.blueprint import bp
+from feedback360.admin.dashboard import cycle_dashboard
 from feedback360.audit.services import record
+from feedback360.closing import close_cycle
 from feedback360.cycles import services
-from feedback360.cycles.dashboard import cycle_dashboard
 from feedback360.cycles.forms import RELEASE_MODE_LABELS, ConfirmForm, CycleForm
 from feedback360.cycles.models import Cycle
 from feedback360.extensions import db
@@ -119,7 +120,7 @@ ACTIONS = {
         "You can then build the reports.",
         "Close the cycle",
         "The cycle is closed. You can now build the reports.",
-        services.close_cycle,
+        close_cycle,
     ),
     "release-to-coaches": Action(
         "Release the reports to coaches",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from feedback360.admin import bp
+from feedback360.admin.blueprint import bp
 from feedback360.permissions import admin_required
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Response, abort, render_template, request
 
-from feedback360.admin import bp
+from feedback360.admin.blueprint import bp
 from feedback360.audit.services import record
 from feedback360.cycles.models import CLOSED, RELEASED, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.permissions import admin_required
 from feedback360.reports.cycle_summary import VIEWS, CycleSummary, cycle_summary
-from feedback360.reports.organisation import summary_csv
+from feedback360.reports.engine.organisation import summary_csv
 from feedback360.reports.services import slug
 from feedback360.retention import deletion_date
 from feedback360.sqlite import writes

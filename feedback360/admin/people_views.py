@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from feedback360.accounts import administration, services
 from feedback360.accounts.activation import send_password_links
 from feedback360.accounts.csv_reading import MAX_BYTES, ImportRefused
-from feedback360.accounts.erasure import erase_person, erasure_plan
 from feedback360.accounts.importing import import_people
 from feedback360.accounts.models import Person
 from feedback360.accounts.people_forms import (
@@ -23,7 +22,8 @@ from feedback360.accounts.people_forms import (
     RolesForm,
 )
 from feedback360.actions import commit_or_refuse, run_action, run_form_action
-from feedback360.admin import bp
+from feedback360.admin.blueprint import bp
+from feedback360.erasure import erase_person, erasure_plan
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.permissions import admin_required

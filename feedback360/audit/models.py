@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from feedback360.accounts.models import Person
 from feedback360.extensions import db
 from feedback360.timeutil import utcnow
+
+if TYPE_CHECKING:  # the audit log sits below accounts: a name only, resolved by SQLAlchemy
+    from feedback360.accounts.models import Person
 
 
 class AuditEntry(db.Model):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_login import current_user
 
-from feedback360.accounts.models import Person
 from feedback360.audit.models import AuditEntry
 from feedback360.extensions import db
+
+if TYPE_CHECKING:  # the audit log sits below accounts: the type only
+    from feedback360.accounts.models import Person
 
 
 def record(action: str, target: str = "", detail: str = "", *, actor: Person | None = None) -> None:

@@ -13,7 +13,8 @@ from feedback360.coaching import services
 from feedback360.coaching.forms import DebriefForm
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
-from feedback360.permissions import coach_required, coaches
+from feedback360.feedback.permissions import coaches
+from feedback360.permissions import coach_required
 from feedback360.reports.models import Report
 from feedback360.reports.services import report_for
 from feedback360.reports.serving import report_response

@@ -141,16 +141,6 @@ def open_cycle(cycle: Cycle, *, by_date: bool = False) -> None:
     record("cycle.open", _target(cycle), "on its opening date" if by_date else "")
 
 
-def close_cycle(cycle: Cycle, *, by_date: bool = False) -> None:
-    """Close the cycle and cut every rater's answers from them for good (rule 6)."""
-    from feedback360.feedback.closing import cut_answers_from_raters, hold_every_answer
-
-    hold_every_answer(cycle)  # before the cycle's own row: the order every save locks in
-    cycle.close()
-    cut_answers_from_raters(cycle)
-    record("cycle.close", _target(cycle), "after its closing date" if by_date else "")
-
-
 def find_cycle(reference: str) -> Cycle:
     """The cycle with this exact name, else with this id."""
     cycle = db.session.execute(db.select(Cycle).filter_by(name=reference)).scalar_one_or_none()

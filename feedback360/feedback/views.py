@@ -16,9 +16,9 @@ from feedback360.extensions import db
 from feedback360.feedback import approvals, services, value_pages
 from feedback360.feedback.forms import NominationForm, SuggestionForm, group_label
 from feedback360.feedback.models import FeedbackRequest, Invitation
+from feedback360.feedback.permissions import owns_request
 from feedback360.feedback.stage import request_stage
 from feedback360.feedback.suggestions import suggested_raters
-from feedback360.permissions import owns_request
 
 bp = Blueprint("feedback", __name__)
 

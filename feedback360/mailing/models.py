@@ -6,14 +6,17 @@ So a rater's personal link is never stored: it is derived again at each attempt.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from feedback360.accounts.models import Person
 from feedback360.extensions import db
-from feedback360.feedback.models import FeedbackRequest, Invitation
 from feedback360.timeutil import utcnow
+
+if TYPE_CHECKING:  # the queue sits below the features whose rows it names: names only
+    from feedback360.accounts.models import Person
+    from feedback360.feedback.models import FeedbackRequest, Invitation
 
 # pending: not tried yet (or a try was cut short); sent; failed: the last try failed, see
 # last_error; skipped: no longer needed when its turn came (the rater had answered, the

@@ -15,20 +15,22 @@ import logging
 import smtplib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, event, func, or_, update
 from sqlalchemy.orm import Session, SessionTransaction
 
-from feedback360.accounts.models import Person
-from feedback360.cycles.models import Cycle
+from feedback360.background import DELIVER_MAIL_TASK, celery_app
 from feedback360.extensions import db
-from feedback360.feedback.models import FeedbackRequest, Invitation
-from feedback360.mail import send_mail
 from feedback360.mailing.messages import NotNeeded, compose
 from feedback360.mailing.models import FAILED, PENDING, SENT, SKIPPED, STATUSES, QueuedMail
-from feedback360.tasks import DELIVER_MAIL_TASK, celery_app
+from feedback360.mailing.transport import send_mail
 from feedback360.timeutil import utcnow
+
+if TYPE_CHECKING:  # the queue sits below the features whose rows it names: types only
+    from feedback360.accounts.models import Person
+    from feedback360.cycles.models import Cycle
+    from feedback360.feedback.models import FeedbackRequest, Invitation
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +112,7 @@ def _unsent(cycle: Cycle | None) -> list[QueuedMail]:
 def _in_cycle(query: Select[Any], cycle: Cycle | None) -> Select[Any]:
     if cycle is None:
         return query
-    in_cycle = db.select(FeedbackRequest.id).where(FeedbackRequest.cycle_id == cycle.id)
-    return query.where(QueuedMail.request_id.in_(in_cycle))
+    return query.where(QueuedMail.request.has(cycle_id=cycle.id))
 
 
 def _is_due(mail: QueuedMail, now: datetime, *, by_hand: bool) -> bool:

@@ -18,7 +18,7 @@ from feedback360.cycles.models import Cycle
 from feedback360.errors import DomainError
 from feedback360.reports.build_progress import pending_count
 
-COMMAND_LINE = "from feedback360.cli import main; main()"
+COMMAND_LINE = "from feedback360.console import main; main()"
 
 
 def start_build_in_background(cycle: Cycle) -> int:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from feedback360.reports.inputs import CycleSettings
+from feedback360.reports.engine.inputs import CycleSettings
+from feedback360.reports.engine.results import ReportDocument
 from feedback360.reports.models import Report
 from feedback360.reports.render import report_html, report_pdf
-from feedback360.reports.results import ReportDocument
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from feedback360.audit.services import record
+from feedback360.background import celery_app
 from feedback360.cycles.models import Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.reports.build_steps import Built
 from feedback360.reports.local_build import build_locally
 from feedback360.reports.models import Report
-from feedback360.tasks import celery_app
 
 
 @dataclass
@@ -65,7 +65,7 @@ def build_reports(cycle: Cycle, *, rebuild: bool = False, workers: int = 1) -> I
     celery = celery_app()
     if celery is None:
         return build_locally(cycle, rebuild=rebuild, workers=workers)
-    from feedback360.tasks.reports import build_on_celery  # imports Celery, so only now
+    from feedback360.reports.celery_build import build_on_celery  # imports Celery, so only now
 
     return build_on_celery(celery, cycle, rebuild=rebuild)
 

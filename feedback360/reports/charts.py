@@ -18,7 +18,7 @@ from feedback360.groups import (
     SELF,
 )
 from feedback360.reports.engine.printed import printed, tenths
-from feedback360.reports.results import Norm
+from feedback360.reports.engine.results import Norm
 
 MINUS = "\u2212"
 FONT = "DejaVu Sans, sans-serif"

@@ -16,15 +16,15 @@ from feedback360.cycles.models import CLOSED, RELEASED, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
-from feedback360.reports.linked_views import linked_summaries
-from feedback360.reports.loading import LoadedCycle, load_cycle
-from feedback360.reports.models import OrganisationSummary as KeptSummary
-from feedback360.reports.organisation import (
+from feedback360.reports.engine.crossed_groupings import linked_summaries
+from feedback360.reports.engine.organisation import (
     ALL,
     OrganisationSummary,
     summary_from_data,
     summary_to_data,
 )
+from feedback360.reports.loading import LoadedCycle, load_cycle
+from feedback360.reports.models import OrganisationSummary as KeptSummary
 from feedback360.reports.services import settings_for
 from feedback360.timeutil import utcnow
 

@@ -14,7 +14,7 @@ from feedback360.extensions import db
 from feedback360.feedback.models import Comment, FeedbackRequest, Rating, Response
 from feedback360.frameworks.models import Statement, Value
 from feedback360.groups import GROUPS
-from feedback360.reports.inputs import GROUP_CODE, CycleArrays
+from feedback360.reports.engine.inputs import GROUP_CODE, CycleArrays
 
 # A rating travels as one integer, statement id × 16 + score, with score 0 for "Not seen"
 # (a scale has at most 9 points). The database gathers each response's ratings into one

@@ -10,8 +10,8 @@ from functools import partial
 from feedback360.cycles.models import Cycle
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.reports.build_steps import Built, describe, render_report
-from feedback360.reports.inputs import CycleSettings
-from feedback360.reports.results import ReportDocument
+from feedback360.reports.engine.inputs import CycleSettings
+from feedback360.reports.engine.results import ReportDocument
 from feedback360.reports.services import (
     built_request_ids,
     cycle_documents,

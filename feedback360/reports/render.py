@@ -20,8 +20,8 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from feedback360.groups import ALL_RATERS, LABELS, OTHER_RATERS, SELF
 from feedback360.paths import PACKAGE_DIR, resource_dir
 from feedback360.reports import charts
-from feedback360.reports.inputs import CycleSettings
-from feedback360.reports.results import (
+from feedback360.reports.engine.inputs import CycleSettings
+from feedback360.reports.engine.results import (
     Column,
     ReportDocument,
     ReportResult,

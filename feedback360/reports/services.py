@@ -12,15 +12,15 @@ from feedback360.audit.services import record
 from feedback360.cycles.models import RELEASED, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
-from feedback360.feedback import mails
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.frameworks.models import Framework
 from feedback360.groups import ALL_RATERS
-from feedback360.reports.analysis import analyse_cycle
-from feedback360.reports.inputs import CycleSettings
+from feedback360.reports import mails
+from feedback360.reports.engine.analysis import analyse_cycle
+from feedback360.reports.engine.inputs import CycleSettings
+from feedback360.reports.engine.results import ReportDocument, StatementText, ValueText
 from feedback360.reports.loading import load_comments, load_cycle
 from feedback360.reports.models import Report
-from feedback360.reports.results import ReportDocument, StatementText, ValueText
 from feedback360.timeutil import today, utcnow
 
 

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
-from feedback360.permissions import can_view_report
+from feedback360.feedback.permissions import can_view_report
 from feedback360.reports.models import Report
 from feedback360.reports.services import report_for
 from feedback360.reports.serving import report_response

@@ -10,9 +10,9 @@ from __future__ import annotations
 from celery import shared_task
 
 from feedback360.audit.services import record
+from feedback360.background import DELIVER_MAIL_TASK, RETRY_MAIL_TASK
 from feedback360.extensions import db
 from feedback360.mailing.services import deliver, retry_failed
-from feedback360.tasks import DELIVER_MAIL_TASK
 
 DELIVER_TASK = DELIVER_MAIL_TASK
 
@@ -23,7 +23,7 @@ def deliver_mail(mail_ids: list[int]) -> None:
     deliver(mail_ids)
 
 
-@shared_task(name="feedback360.retry_mail", acks_late=False, ignore_result=True)
+@shared_task(name=RETRY_MAIL_TASK, acks_late=False, ignore_result=True)
 def retry_mail() -> int:
     """Send again the failed messages that are due (as `feedback360 mail retry` does)."""
     tried = retry_failed()

@@ -22,8 +22,8 @@ from feedback360.reports.engine.columns import (
     hide_cells,
     plan_columns,
 )
+from feedback360.reports.engine.inputs import CycleSettings
 from feedback360.reports.engine.values import value_membership, value_sums
-from feedback360.reports.inputs import CycleSettings
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from feedback360.groups import ALL_RATERS, GROUPS, OTHER_RATERS, POOLED
-from feedback360.reports.inputs import GROUP_CODE
+from feedback360.reports.engine.inputs import GROUP_CODE
 
 # Every report's columns come from these seven, always in this order; a subject's report
 # shows the ones its `column_shown` row allows. Columns 0–4 are the groups of GROUP_CODE.

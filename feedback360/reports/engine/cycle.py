@@ -25,10 +25,10 @@ from feedback360.reports.engine.columns import (
     VISIBLE,
     group_columns,
 )
+from feedback360.reports.engine.inputs import CycleArrays, CycleSettings
 from feedback360.reports.engine.norms import Norms, cycle_norms
 from feedback360.reports.engine.printed import printed, printed_difference
-from feedback360.reports.inputs import CycleArrays, CycleSettings
-from feedback360.reports.results import ReportResult
+from feedback360.reports.engine.results import ReportResult
 
 # Subjects analysed together: enough to keep numpy busy, few enough that a block's working
 # arrays stay in cache and are reused rather than fetched fresh from the system each time.

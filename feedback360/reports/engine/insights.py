@@ -7,10 +7,10 @@ import math
 import numpy as np
 
 from feedback360.groups import ALL_RATERS, SELF
+from feedback360.reports.engine.inputs import CycleSettings
 from feedback360.reports.engine.norms import Norms
 from feedback360.reports.engine.printed import printed, printed_difference
-from feedback360.reports.inputs import CycleSettings
-from feedback360.reports.results import (
+from feedback360.reports.engine.results import (
     IN_AGREEMENT,
     OVER_ESTIMATOR,
     UNDER_ESTIMATOR,

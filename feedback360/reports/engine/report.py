@@ -23,7 +23,7 @@ from feedback360.reports.engine.columns import (
 )
 from feedback360.reports.engine.insights import agreement, highlights, norm
 from feedback360.reports.engine.printed import printed, printed_difference
-from feedback360.reports.results import (
+from feedback360.reports.engine.results import (
     Cell,
     Column,
     GroupStatus,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from feedback360.groups import SELF
+from feedback360.reports.engine.inputs import GROUP_CODE, CycleArrays
 from feedback360.reports.engine.values import value_membership, value_sums
-from feedback360.reports.inputs import GROUP_CODE, CycleArrays
 
 # Why a cell is blank, as a code per cell so hiding can be worked out on whole arrays.
 SHOWN, NO_RATINGS, FEW_RESPONSES, FEW_SUBJECTS, SUBTRACTION = range(5)

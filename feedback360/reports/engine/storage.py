@@ -19,7 +19,7 @@ from feedback360.reports.engine.columns import (
     SELF_COLUMN,
     plan_columns,
 )
-from feedback360.reports.inputs import DROPPED
+from feedback360.reports.engine.inputs import DROPPED
 
 
 def storage_labels(counts: np.ndarray, k: int, manager_identifiable: bool) -> np.ndarray:

@@ -7,14 +7,15 @@ from datetime import datetime
 
 import click
 
+from feedback360.closing import close_cycle
 from feedback360.commands import domain_command
 from feedback360.cycles.models import COACH_FIRST, TOGETHER, Cycle
-from feedback360.cycles.scheduling import tick
-from feedback360.cycles.services import close_cycle, create_cycle, find_cycle, open_cycle
+from feedback360.cycles.services import create_cycle, find_cycle, open_cycle
 from feedback360.errors import DomainError
 from feedback360.feedback.reminders import send_scheduled_reminders
 from feedback360.frameworks.services import latest_framework
 from feedback360.reports.services import release_reports, release_to_coaches
+from feedback360.scheduling import tick
 from feedback360.timeutil import today as current_date
 
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from feedback360.reports.engine.cycle import CycleAnalysis, analyse_cycle
-from feedback360.reports.inputs import GROUP_CODE, CycleArrays, CycleSettings
-from feedback360.reports.results import ReportResult
+from feedback360.reports.engine.inputs import GROUP_CODE, CycleArrays, CycleSettings
+from feedback360.reports.engine.results import ReportResult
 
 __all__ = ["CycleAnalysis", "analyse", "analyse_cycle"]
 

@@ -16,8 +16,8 @@ from itertools import product
 
 import numpy as np
 
-from feedback360.reports.inputs import CycleArrays, CycleSettings
-from feedback360.reports.organisation import (
+from feedback360.reports.engine.inputs import CycleArrays, CycleSettings
+from feedback360.reports.engine.organisation import (
     ALL,
     OrganisationSummary,
     SummaryCell,

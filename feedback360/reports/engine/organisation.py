@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from feedback360.reports.engine.inputs import CycleArrays, CycleSettings
 from feedback360.reports.engine.segments import (
     NO_RATINGS,
     REASONS,
@@ -20,7 +21,6 @@ from feedback360.reports.engine.segments import (
     sides,
     value_table,
 )
-from feedback360.reports.inputs import CycleArrays, CycleSettings
 
 ALL = "All"  # the segment holding every subject, always last
 
@@ -108,7 +108,7 @@ def rescored_values(
 ) -> OrganisationSummary:
     """The summary with its value scores worked out again from the statement cells it shows.
 
-    For a caller that hid more statement cells (linked views): a value score must never
+    For a caller that hid more statement cells (crossed groupings): a value score must never
     hold a rating from a hidden cell.
     """
     return _with_values(summary, _sides(arrays, segment_of_subject, settings.k)[1], arrays)

@@ -6,8 +6,9 @@ from datetime import date
 
 from sqlalchemy import ColumnElement
 
+from feedback360.closing import close_cycle
 from feedback360.cycles.models import DRAFT, OPEN, Cycle
-from feedback360.cycles.services import close_cycle, open_cycle
+from feedback360.cycles.services import open_cycle
 from feedback360.extensions import db
 from feedback360.timeutil import long_date
 

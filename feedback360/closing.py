@@ -1,4 +1,4 @@
-"""The close: every rater's answers cut from them for good (rule 6).
+"""Closing a cycle: every rater's answers cut from them for good (rule 6).
 
 Until the close each rater's answers are sealed with their invitation. Closing a cycle, in
 one transaction: reads every answer; counts each request's responses by group; freezes the
@@ -24,6 +24,7 @@ from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from feedback360.audit.services import record
 from feedback360.cycles.models import Cycle
 from feedback360.extensions import db
 from feedback360.feedback.answers import Answers
@@ -38,8 +39,9 @@ from feedback360.feedback.models import (
 )
 from feedback360.feedback.sealing import destroy_key, unseal
 from feedback360.groups import GROUPS
+from feedback360.reports.cycle_summary import keep_summary
+from feedback360.reports.engine.inputs import GROUP_CODE, CycleArrays
 from feedback360.reports.engine.storage import storage_labels
-from feedback360.reports.inputs import GROUP_CODE, CycleArrays
 from feedback360.reports.loading import LoadedCycle
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,14 @@ class Answered:
     request_id: int
     group: str
     answers: Answers
+
+
+def close_cycle(cycle: Cycle, *, by_date: bool = False) -> None:
+    """Close the cycle and cut every rater's answers from them for good (rule 6)."""
+    hold_every_answer(cycle)  # before the cycle's own row: the order every save locks in
+    cycle.close()
+    cut_answers_from_raters(cycle)
+    record("cycle.close", f"cycle {cycle.id}", "after its closing date" if by_date else "")
 
 
 def hold_every_answer(cycle: Cycle) -> None:
@@ -88,8 +98,6 @@ def cut_answers_from_raters(cycle: Cycle) -> None:
         counts[row_of[answer.request_id], GROUPS.index(answer.group)] += 1
     codes = storage_labels(counts, cycle.anonymity_threshold, cycle.manager_identifiable)
     labels = [[_LABELS.get(int(code)) for code in row] for row in codes]
-
-    from feedback360.reports.cycle_summary import keep_summary  # it imports the report services
 
     keep_summary(cycle, _in_memory(cycle, requests, answered))
     request_ids = [request.id for request in requests]
