@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from pathlib import Path
 
 import cycle_reports
 import redis
+
+from tests.servers import stop_process_group  # cycle_reports puts the project on the path
 
 CELERY = Path(sys.executable).with_name("celery")
 
@@ -68,16 +69,6 @@ def start_worker(app, processes: int, log_path: Path) -> subprocess.Popen[bytes]
             raise SystemExit(f"the Celery worker did not start:\n{log_path.read_text()}")
         time.sleep(0.5)
     return worker
-
-
-def stop_worker(worker: subprocess.Popen[bytes]) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
 
 
 def main() -> None:
@@ -122,7 +113,7 @@ def main() -> None:
                 report(f"round {round_ + 1}, local pool of {args.workers} processes", run)
                 figures["local"].append(run["per_second"])
         finally:
-            stop_worker(worker)
+            stop_process_group(worker, timeout=60)
             broker.delete(queue, *broker.scan_iter(f"*{queue}*"))
         for name, rates in figures.items():
             if rates:

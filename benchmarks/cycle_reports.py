@@ -15,11 +15,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import synthetic
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import synthetic  # noqa: E402
+
+from tests.servers import children_of  # noqa: E402
 
 TWELVE_RATERS = {"self": 1, "line_manager": 1, "peer": 4, "direct_report": 4, "other": 3}
 
@@ -34,16 +39,7 @@ def rss_mib(pid: int) -> float:
 
 def worker_pids() -> list[int]:
     """This process's children: the build's worker processes (and the spawn helper)."""
-    me = str(os.getpid())
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended while we looked
-            continue
-        if fields[1] == me:
-            children.append(int(stat.parent.name))
-    return children
+    return children_of(os.getpid())
 
 
 def make_cycle(workdir: Path, subjects: int):  # type: ignore[no-untyped-def]

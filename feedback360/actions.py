@@ -21,6 +21,8 @@ from feedback360.errors import DomainError
 from feedback360.extensions import db
 
 Outcome = TypeVar("Outcome")
+# What is flashed when an action goes through: words, or words made from its outcome.
+Said = str | Callable[[Outcome], str]
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ def commit_or_refuse(action: Callable[[], Outcome]) -> Done[Outcome] | DomainErr
     return Done(outcome)
 
 
-def run_action(action: Callable[[], Outcome], done: str | Callable[[Outcome], str]) -> bool:
+def run_action(action: Callable[[], Outcome], done: Said[Outcome]) -> bool:
     """A button: run the action and commit, flashing `done`; a refusal is flashed instead.
 
     `done` may be a function of the action's outcome, e.g. the number of invitations sent.
@@ -51,17 +53,26 @@ def run_action(action: Callable[[], Outcome], done: str | Callable[[Outcome], st
     if isinstance(result, DomainError):
         flash(result.message, "error")
         return False
-    flash(done(result.outcome) if callable(done) else done, "info")
+    _say_done(done, result.outcome)
     return True
 
 
-def run_form_action(form: Form, action: Callable[[], Outcome]) -> Done[Outcome] | None:
-    """A form: run the action and commit; a refusal is put beside its field (None back)."""
+def run_form_action(
+    form: Form, action: Callable[[], Outcome], done: Said[Outcome] | None = None
+) -> Done[Outcome] | None:
+    """A form: run the action and commit, flashing `done` if given; a refusal is put beside
+    its field and None is returned, for the form to be shown again."""
     result = commit_or_refuse(action)
     if isinstance(result, DomainError):
         show_error(form, result)
         return None
+    if done is not None:
+        _say_done(done, result.outcome)
     return result
+
+
+def _say_done(done: Said[Outcome], outcome: Outcome) -> None:
+    flash(done(outcome) if callable(done) else done, "info")
 
 
 def show_error(form: Form, error: DomainError) -> None:

@@ -93,14 +93,14 @@ def cut_answers_from_raters(cycle: Cycle) -> None:
     )
     answered = _every_answer(cycle, requests)
     counts = np.zeros((len(requests), len(GROUPS)), dtype=np.int64)
-    row_of = {request.id: row for row, request in enumerate(requests)}
+    row_of = {feedback_request.id: row for row, feedback_request in enumerate(requests)}
     for answer in answered:
         counts[row_of[answer.request_id], GROUPS.index(answer.group)] += 1
     codes = storage_labels(counts, cycle.anonymity_threshold, cycle.manager_identifiable)
     labels = [[_LABELS.get(int(code)) for code in row] for row in codes]
 
     keep_summary(cycle, _in_memory(cycle, requests, answered))
-    request_ids = [request.id for request in requests]
+    request_ids = [feedback_request.id for feedback_request in requests]
     _delete_responses(request_ids)
     kept = [
         (answer, label)
@@ -109,8 +109,10 @@ def cut_answers_from_raters(cycle: Cycle) -> None:
     ]
     _shuffle(kept)
     _write(kept)
-    for request, row in zip(requests, counts.tolist(), strict=True):
-        request.response_counts = {group: n for group, n in zip(GROUPS, row, strict=True) if n}
+    for feedback_request, row in zip(requests, counts.tolist(), strict=True):
+        feedback_request.response_counts = {
+            group: n for group, n in zip(GROUPS, row, strict=True) if n
+        }
     db.session.execute(
         update(Invitation)
         .where(Invitation.request_id.in_(select(FeedbackRequest.id).filter_by(cycle_id=cycle.id)))
@@ -126,17 +128,19 @@ def cut_answers_from_raters(cycle: Cycle) -> None:
 def _every_answer(cycle: Cycle, requests: Sequence[FeedbackRequest]) -> list[Answered]:
     """The self-assessments and rater answers already stored, and every sealed submission."""
     answered = []
-    for request in requests:
-        for response in request.responses:
+    for feedback_request in requests:
+        for response in feedback_request.responses:
             answers = Answers(
                 ratings={rating.statement_id: rating.score for rating in response.ratings},
                 comments={comment.value_id: comment.text for comment in response.comments},
             )
-            answered.append(Answered(request.id, response.group, answers))
-        for invitation in request.invitations:
+            answered.append(Answered(feedback_request.id, response.group, answers))
+        for invitation in feedback_request.invitations:
             if invitation.status == SUBMITTED and invitation.sealed_answers is not None:
                 sealed = unseal(cycle.answer_key_id or "", invitation.id, invitation.sealed_answers)
-                answered.append(Answered(request.id, invitation.group, Answers.from_draft(sealed)))
+                answered.append(
+                    Answered(feedback_request.id, invitation.group, Answers.from_draft(sealed))
+                )
     return answered
 
 
@@ -153,7 +157,7 @@ def _in_memory(
         for statement_id, score in answer.answers.ratings.items():
             if score is not None and statement_id in column_of:
                 ratings[row, column_of[statement_id]] = score
-    row_of = {request.id: row for row, request in enumerate(requests)}
+    row_of = {feedback_request.id: row for row, feedback_request in enumerate(requests)}
     arrays = CycleArrays(
         ratings=ratings,
         subject=np.array([row_of[a.request_id] for a in answered], dtype=np.int64),
@@ -166,7 +170,7 @@ def _in_memory(
     )
     return LoadedCycle(
         arrays=arrays,
-        request_ids=[request.id for request in requests],
+        request_ids=[feedback_request.id for feedback_request in requests],
         statement_ids=list(column_of),
         value_ids=list(value_of),
     )

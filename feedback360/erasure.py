@@ -67,7 +67,7 @@ def erasure_plan(person: Person) -> ErasurePlan:
     ).all()
     mine = _own_requests(person)
     return ErasurePlan(
-        cycles=[request.cycle.name for request in requests],
+        cycles=[feedback_request.cycle.name for feedback_request in requests],
         responses=_count(db.select(Response.id).where(Response.request_id.in_(mine))),
         reports=_count(db.select(Report.id).where(Report.request_id.in_(mine))),
         debriefs=_count(db.select(Debrief.id).where(Debrief.request_id.in_(mine))),

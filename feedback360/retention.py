@@ -7,18 +7,15 @@ so people can still read their reports and the organisation its anonymous figure
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-import click
 from sqlalchemy import delete, func, null, select, update
 
 from feedback360.audit.services import record
-from feedback360.commands import domain_command
 from feedback360.cycles.models import RELEASED, Cycle
 from feedback360.extensions import db
 from feedback360.feedback.models import Comment, FeedbackRequest, Invitation, Rating, Response
 from feedback360.reports.cycle_summary import cycle_summary
-from feedback360.timeutil import today as utc_today
 
 
 @dataclass(frozen=True)
@@ -87,29 +84,3 @@ def delete_responses(cycle: Cycle, today: date) -> int:
     )
     db.session.flush()
     return count
-
-
-@click.group(help="Data retention: delete rater-level answers once they are no longer needed.")
-def retention() -> None:
-    pass
-
-
-@retention.command(
-    "apply",
-    help="Delete the responses, ratings, comments and drafts of every released cycle whose "
-    "retention period is over, keeping its reports and organisation summary. Safe to run "
-    "daily from cron: a cycle is done once.",
-)
-@click.option(
-    "--today",
-    "on",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Act as if today were this date (YYYY-MM-DD); for testing.",
-)
-@domain_command
-def apply(on: datetime | None) -> None:
-    deleted = apply_retention(on.date() if on else utc_today())
-    for outcome in deleted:
-        click.echo(f"Deleted the {outcome.responses} responses of “{outcome.cycle.name}”.")
-    if not deleted:
-        click.echo("No cycle is due for deletion.")

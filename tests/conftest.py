@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url
@@ -44,6 +45,7 @@ from tests.databases import (  # noqa: F401  (DATABASES and postgres_database: f
     sqlite_with_tables,
     suite_database_name,
 )
+from tests.servers import smtp_server_on
 
 PASSWORD = "correct horse battery"
 # A cheap hash for the tests' many sign-ins; test_enumeration keeps the production default.
@@ -243,6 +245,13 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def smtp_server() -> Iterator[Controller]:
+    """A real SMTP server on loopback; what it is sent is in `.handler.envelopes`."""
+    with smtp_server_on() as server:
+        yield server
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
@@ -333,9 +342,8 @@ def nominate_colleague(request, name: str, email: str, group: str):  # type: ign
     return services.nominate(request, name, email, group)
 
 
-def nominate_and_send(client: FlaskClient, request_page: str, raters):  # type: ignore[no-untyped-def]
-    """Nominate each (name, email, group), colleagues on the staff list, on the request page,
-    then send the invitations."""
+def nominate_on_page(client: FlaskClient, request_page: str, raters) -> None:  # type: ignore[no-untyped-def]
+    """Nominate each (name, email, group), colleagues on the staff list, on the request page."""
     on_staff_list(raters)
     for name, email, group in raters:
         submit_form(
@@ -344,6 +352,11 @@ def nominate_and_send(client: FlaskClient, request_page: str, raters):  # type: 
             {"name": name, "email": email, "group": group},
             action=f"{request_page}/nominations",
         )
+
+
+def nominate_and_send(client: FlaskClient, request_page: str, raters):  # type: ignore[no-untyped-def]
+    """Nominate as above, then send the invitations."""
+    nominate_on_page(client, request_page, raters)
     return submit_form(client, request_page, {}, action=f"{request_page}/invitations")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,15 +28,10 @@ from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
 from feedback360.feedback import links, services
 from feedback360.frameworks.services import bundled_framework, load_framework, read_framework_file
+from tests.servers import free_port
 
 RATERS_PER_SUBJECT = 5
 GUNICORN = Path(sys.executable).with_name("gunicorn")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def app_settings(instance: Path, database_url: str) -> dict[str, str]:

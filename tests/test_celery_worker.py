@@ -8,7 +8,6 @@ releasing them queues the "report ready" mail, which the worker sends to a real 
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import signal
@@ -45,8 +44,9 @@ from tests.conftest import (
 )
 from tests.databases import empty_database, postgres_database, sqlite_with_tables
 from tests.redis_helpers import REDIS_URL, redis_key_prefix, require_redis
+from tests.servers import children_of, free_port, smtp_server_on, stop_process_group
 from tests.test_build_progress import closed_cycle  # noqa: F401  (a fixture)
-from tests.test_mail import Collector, free_port, invite_five_peers
+from tests.test_mail import invite_five_peers
 
 CELERY = Path(sys.executable).with_name("celery")
 WORKER_START_TIMEOUT = 120  # seconds; the machine is shared
@@ -91,9 +91,7 @@ def site(request, tmp_path_factory) -> Iterator[Site]:  # type: ignore[no-untype
             database = sqlite_with_tables(folder / "site.sqlite")
         else:
             database = stack.enter_context(postgres_database(tables=True))
-        smtp = Controller(Collector(), hostname="127.0.0.1", port=free_port())
-        smtp.start()
-        stack.callback(smtp.stop)
+        smtp = stack.enter_context(smtp_server_on())
         yield Site(folder, database, queue, smtp)
 
 
@@ -157,7 +155,7 @@ def module_worker(site: Site) -> Iterator[Worker]:
         _wait_until_ready(process, log_path)
         yield Worker(process, log_path)
     finally:
-        _stop(process)
+        stop_process_group(process)
 
 
 @pytest.fixture
@@ -172,19 +170,6 @@ def _wait_until_ready(process: subprocess.Popen[bytes], log_path: Path) -> None:
         return " ready." in log_path.read_text(errors="replace")
 
     poll_until(ready, timeout=WORKER_START_TIMEOUT, what="the Celery worker's start")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """A warm shutdown, then the whole process group killed if it lingers."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-    with contextlib.suppress(ProcessLookupError):  # children left by a main process that died
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def first_page_text(pdf: bytes) -> str:
@@ -338,15 +323,3 @@ def when_kept() -> dict[int, datetime]:
     """When each kept report was built, by request id, as the workers have committed."""
     db.session.rollback()
     return dict(db.session.execute(db.select(Report.request_id, Report.built_at)).all())
-
-
-def children_of(pid: int) -> list[int]:
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended while we looked
-            continue
-        if fields[1] == str(pid):
-            children.append(int(stat.parent.name))
-    return children

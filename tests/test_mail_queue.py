@@ -7,6 +7,7 @@ story says the server is up; until then its port is closed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import timedelta
 from email import message_from_bytes
 from pathlib import Path
@@ -32,7 +33,8 @@ from feedback360.mailing.services import (
 from feedback360.reports import mails as report_mails
 from feedback360.timeutil import utcnow
 from tests.conftest import DATABASES, nominate_colleague, running_app
-from tests.test_mail import RATERS, Collector, free_port, invite_five_peers, links_in
+from tests.servers import Collector, free_port, smtp_server_on
+from tests.test_mail import RATERS, invite_five_peers, links_in
 
 StartServer = Callable[..., Controller]
 
@@ -59,17 +61,12 @@ def app(request, tmp_path, monkeypatch, mail_port) -> Iterator[Flask]:
 @pytest.fixture
 def start_server(mail_port) -> Iterator[StartServer]:
     """Bring the mail server up on the port the app was told to use."""
-    started: list[Controller] = []
+    with ExitStack() as stack:
 
-    def start(handler: Collector | None = None) -> Controller:
-        controller = Controller(handler or Collector(), hostname="127.0.0.1", port=mail_port)
-        controller.start()
-        started.append(controller)
-        return controller
+        def start(handler: Collector | None = None) -> Controller:
+            return stack.enter_context(smtp_server_on(mail_port, handler))
 
-    yield start
-    for controller in started:
-        controller.stop()
+        yield start
 
 
 def queued() -> list[QueuedMail]:

@@ -11,7 +11,13 @@ from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
 from feedback360.feedback.models import FeedbackRequest, Invitation
-from tests.conftest import nominate_and_send, on_staff_list, page_text, sign_in, submit_form
+from tests.conftest import (
+    nominate_and_send,
+    nominate_on_page,
+    page_text,
+    sign_in,
+    submit_form,
+)
 
 RATERS = [(f"Rater {n}", f"rater{n}@example.org", "peer") for n in range(1, 4)]
 JOURNEY = ["Self-assessment", "Raters", "Invitations", "Responses", "Report"]
@@ -138,10 +144,7 @@ def test_while_choosing_raters_the_next_step_leads_to_the_add_a_rater_form(sam, 
 def test_with_the_list_ready_the_next_step_leads_to_sending_the_invitations(sam, framework):
     client, page = sam
     self_assess(framework)
-    on_staff_list(RATERS)
-    for name, email, group in RATERS:
-        data = {"name": name, "email": email, "group": group}
-        submit_form(client, page, data, action=f"{page}/nominations")
+    nominate_on_page(client, page, RATERS)
 
     html = client.get(page).text
     box = next_step(html)
@@ -304,10 +307,7 @@ def test_where_the_manager_approves_the_box_leads_to_asking_then_to_the_locked_l
     sign_in(client, "sam@example.org")
     page = submit_form(client, "/", {}, action=f"/cycles/{cycle.id}/request").location
     self_assess(framework)
-    on_staff_list(RATERS)
-    for name, email, group in RATERS:
-        data = {"name": name, "email": email, "group": group}
-        submit_form(client, page, data, action=f"{page}/nominations")
+    nominate_on_page(client, page, RATERS)
 
     html = client.get(page).text
     box = next_step(html)

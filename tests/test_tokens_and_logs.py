@@ -9,7 +9,6 @@ import http.cookiejar
 import logging
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from feedback360.feedback.links import rater_link, rater_token
 from feedback360.feedback.models import Invitation
 from feedback360.security.redaction import redact
 from tests.conftest import csrf_token, serving
+from tests.servers import free_port
 
 TOKEN = re.compile(r"/r/([A-Za-z0-9_\-]{20,})")
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,12 +161,6 @@ def test_a_raters_whole_journey_over_a_real_server_logs_no_token(
     assert "saved as" in logged  # and so was the outbox
     for token in tokens + ["x" * 43]:
         assert token not in logged
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_gunicorn_with_our_config_logs_no_token(app, invited, tmp_path):

@@ -23,7 +23,6 @@ from pypdf import PdfReader
 from feedback360.timeutil import today
 from tests.conftest import (
     DATABASES,
-    csrf_token,
     page_text,
     running_app,
     sign_in,
@@ -31,7 +30,8 @@ from tests.conftest import (
     text_of,
     wait_for_the_build,
 )
-from tests.test_mail import Collector, free_port
+from tests.servers import Collector
+from tests.test_cycle_admin import cycle_form, post_form
 from tests.test_people_import import HEADER, upload
 
 NEW_PASSWORD = "a long new password"
@@ -140,14 +140,6 @@ def link_in(message: Message, path: str) -> str:
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[Controller]:
-    controller = Controller(Collector(), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller
-    controller.stop()
-
-
-@pytest.fixture
 def mailbox(smtp_server: Controller) -> Mailbox:
     return Mailbox(smtp_server.handler)
 
@@ -196,25 +188,10 @@ def set_password_from_mail(app: Flask, mailbox: Mailbox, email: str) -> FlaskCli
 
 def create_cycle_through_form(admin: FlaskClient) -> str:
     """The administrator fills in the new-cycle form; the dashboard's path."""
-    html = admin.get("/admin/cycles/new").text
-    framework = re.search(r'<option selected value="(\d+)"', html)
-    assert framework, "no framework is offered"
-    data = {
-        "csrf_token": csrf_token(html),
-        "name": CYCLE,
-        "framework_id": framework.group(1),
-        "opens_on": "",
-        "closes_on": "",
-        "rater_groups": ["line_manager", "peer", "direct_report", "other"],
-        "min_raters": "5",
-        "max_raters": "15",
-        "threshold": "3",
-        "manager_approves": "y",
-        "outside_raters": "y",
-        "release_mode": "coach_first",
-        "retention_days": "90",
-    }
-    response = admin.post("/admin/cycles/new", data=data)
+    data = cycle_form(
+        name=CYCLE, manager_approves="y", outside_raters="y", release_mode="coach_first"
+    )
+    response = post_form(admin, "/admin/cycles/new", data)
     assert response.status_code == 302, page_text(response.text)
     assert f"Cycle “{CYCLE}” created as a draft." in page_text(admin.get(response.location).text)
     return response.location

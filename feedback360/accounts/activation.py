@@ -12,6 +12,7 @@ from flask import current_app
 
 from feedback360.accounts import mails
 from feedback360.accounts.models import Person
+from feedback360.accounts.passwords import check_new_password
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.timeutil import utcnow
@@ -19,8 +20,6 @@ from feedback360.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 LINK_LIFETIME = timedelta(days=7)
-MIN_PASSWORD = 10
-MAX_PASSWORD = 200
 # Why a link cannot be used, as the link-problem page explains it.
 INVALID, EXPIRED, INACTIVE = "invalid", "expired", "inactive"
 
@@ -69,10 +68,7 @@ def person_for_token(token: str) -> Person:
 def set_password_with_token(token: str, password: str) -> Person:
     """Set the password and spend the link; any other session of theirs ends."""
     person = person_for_token(token)
-    if len(password) < MIN_PASSWORD:
-        raise DomainError(f"Use at least {MIN_PASSWORD} characters.", "password")
-    if len(password) > MAX_PASSWORD:
-        raise DomainError(f"Use at most {MAX_PASSWORD} characters.", "password")
+    check_new_password(password)
     person.set_password(password)
     person.password_token_hash = None
     person.password_token_expires_at = None

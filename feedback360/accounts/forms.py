@@ -5,6 +5,7 @@ from __future__ import annotations
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from feedback360.accounts.passwords import LENGTH_RULE, MAX_LENGTH, MIN_LENGTH
 from feedback360.forms import Form
 
 
@@ -14,7 +15,8 @@ class SignInForm(Form):
         validators=[DataRequired(message="Enter your email address."), Length(max=254)],
     )
     password = PasswordField(
-        "Password", validators=[DataRequired(message="Enter your password."), Length(max=200)]
+        "Password",
+        validators=[DataRequired(message="Enter your password."), Length(max=MAX_LENGTH)],
     )
 
 
@@ -23,7 +25,7 @@ class SetPasswordForm(Form):
         "New password",
         validators=[
             DataRequired(message="Enter a password."),
-            Length(min=10, max=200, message="Use between 10 and 200 characters."),
+            Length(min=MIN_LENGTH, max=MAX_LENGTH, message=LENGTH_RULE),
         ],
     )
     confirm = PasswordField(

@@ -8,9 +8,21 @@ from functools import cache
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from feedback360.errors import DomainError
+
 # werkzeug's scrypt: 2**15 rounds, block size 8, about 0.1 s a hash. Tests name a cheap
 # method instead (as Django's test settings do); a test keeps this default slow.
 DEFAULT_METHOD = "scrypt:32768:8:1"
+
+# Every new password, from the set-password page or the command line, keeps to these.
+MIN_LENGTH = 10
+MAX_LENGTH = 200
+LENGTH_RULE = f"Use between {MIN_LENGTH} and {MAX_LENGTH} characters."
+
+
+def check_new_password(password: str) -> None:
+    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+        raise DomainError(LENGTH_RULE, "password")
 
 
 def hash_password(password: str) -> str:

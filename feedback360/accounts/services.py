@@ -7,7 +7,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_
 
 from feedback360.accounts.models import Person
-from feedback360.accounts.passwords import password_matches
+from feedback360.accounts.passwords import check_new_password, password_matches
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 
@@ -53,6 +53,8 @@ def add_person(
     email = normalise_email(email)
     if person_by_email(email) is not None:
         raise DomainError(f"{email} is already registered.", "email")
+    if password:
+        check_new_password(password)
     person = Person(
         name=name.strip(),
         email=email,

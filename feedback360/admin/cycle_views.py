@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from feedback360.actions import run_action, run_form_action
@@ -52,9 +52,12 @@ def new_cycle() -> str | WerkzeugResponse | tuple[str, int]:
     if not form.is_submitted():
         form.fill_defaults(frameworks)
     elif form.validate():
-        create = partial(_create_cycle, form)
-        if created := run_form_action(form, create):
-            flash(f"Cycle “{created.outcome.name}” created as a draft.", "info")
+        created = run_form_action(
+            form,
+            partial(_create_cycle, form),
+            lambda cycle: f"Cycle “{cycle.name}” created as a draft.",
+        )
+        if created:
             return redirect(url_for("admin.cycle", cycle_id=created.outcome.id))
     return render_template("admin/cycle_form.html", form=form, cycle=None), (
         400 if form.errors else 200
@@ -72,8 +75,7 @@ def cycle_settings(cycle_id: int) -> str | WerkzeugResponse | tuple[str, int]:
         if not cycle.is_draft:
             for field in form:  # the form is not shown, only the settings as they stay
                 field.errors = []
-        if run_form_action(form, partial(_update_cycle, cycle, form)):
-            flash("Settings saved.", "info")
+        if run_form_action(form, partial(_update_cycle, cycle, form), "Settings saved."):
             return redirect(url_for("admin.cycle", cycle_id=cycle.id))
     return render_template("admin/cycle_form.html", form=form, cycle=cycle), (
         400 if form.errors else 200

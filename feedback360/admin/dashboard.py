@@ -88,10 +88,10 @@ def cycle_dashboard(cycle: Cycle) -> Dashboard:
     )
     built = built_request_ids(cycle)
     lines = sorted(
-        (_line(request, request.id in built) for request in requests),
+        (_line(feedback_request, feedback_request.id in built) for feedback_request in requests),
         key=lambda line: line.subject_name.lower(),
     )
-    invitations = [i for request in requests for i in request.invitations]
+    invitations = [i for feedback_request in requests for i in feedback_request.invitations]
     k = cycle.anonymity_threshold
     return Dashboard(
         requests=lines,
@@ -108,16 +108,16 @@ def cycle_dashboard(cycle: Cycle) -> Dashboard:
     )
 
 
-def _line(request: FeedbackRequest, built: bool) -> RequestLine:
-    stage = request_stage(request, report_built=built)
+def _line(feedback_request: FeedbackRequest, built: bool) -> RequestLine:
+    stage = request_stage(feedback_request, report_built=built)
     progress = stage.progress  # the subject's own view of rule 7, reused
-    waiting = sum(i.status in (INVITED, OPENED) for i in request.invitations)
+    waiting = sum(i.status in (INVITED, OPENED) for i in feedback_request.invitations)
     return RequestLine(
-        id=request.id,
-        subject_name=request.subject.name,
-        business_unit=request.subject.business_unit or NO_UNIT,
+        id=feedback_request.id,
+        subject_name=feedback_request.subject.name,
+        business_unit=feedback_request.subject.business_unit or NO_UNIT,
         stage=stage.dashboard,
-        self_assessed=request.self_assessed,
+        self_assessed=feedback_request.self_assessed,
         nominated=progress.nominated,
         waiting=waiting,
         responses=progress.responses,
@@ -147,9 +147,9 @@ def _rate(label: str, invitations: list[Invitation]) -> Rate:
 
 def _rates_by_unit(requests: list[FeedbackRequest]) -> list[Rate]:
     units: dict[str, list[Invitation]] = {}
-    for request in requests:
-        unit = request.subject.business_unit or NO_UNIT
-        units.setdefault(unit, []).extend(request.invitations)
+    for feedback_request in requests:
+        unit = feedback_request.subject.business_unit or NO_UNIT
+        units.setdefault(unit, []).extend(feedback_request.invitations)
     return [_rate(unit, units[unit]) for unit in sorted(units, key=str.lower)]
 
 

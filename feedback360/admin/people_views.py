@@ -182,8 +182,7 @@ def person_erase(person_id: int) -> str | tuple[str, int] | WerkzeugResponse:
     form = EraseForm()
     if form.validate_on_submit():
         erase = partial(erase_person, person, form.confirm_email.data or "", acting=_me())
-        if run_form_action(form, erase):
-            flash("The person’s data has been erased.", "info")
+        if run_form_action(form, erase, "The person’s data has been erased."):
             return redirect(url_for("admin.person", person_id=person.id))
     page = render_template(
         "admin/people_erase.html", person=person, form=form, plan=erasure_plan(person)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from feedback360.backup import backup, restore_command
+from feedback360.cli.backup import backup, restore_command
 from feedback360.cli.cycles import cycle, reminders
+from feedback360.cli.demo import demo
 from feedback360.cli.frameworks import framework
 from feedback360.cli.mail import mail
 from feedback360.cli.people import people
 from feedback360.cli.reports import reports
-from feedback360.demo import demo
-from feedback360.retention import retention
+from feedback360.cli.retention import retention
 
 COMMANDS = (people, framework, cycle, reminders, reports, demo, mail, retention, backup)
 

@@ -51,8 +51,6 @@ def add(
         manager = person_by_email(manager_email)
         if manager is None:
             raise DomainError(f"No person has the email {manager_email}; add the manager first.")
-    if len(password) < 8:
-        raise DomainError("The password must have at least 8 characters.")
     person = add_person(
         name,
         email,

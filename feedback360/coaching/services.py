@@ -73,24 +73,26 @@ def coachees(coach: Person) -> list[Coachee]:
         .order_by(FeedbackRequest.created_at.desc(), FeedbackRequest.id.desc())
     ).all()
     by_subject: dict[int, list[RequestState]] = {person.id: [] for person in people}
-    for request in requests:
-        by_subject[request.subject_id].append(request_state(coach, request))
+    for feedback_request in requests:
+        by_subject[feedback_request.subject_id].append(request_state(coach, feedback_request))
     return [Coachee(person, by_subject[person.id]) for person in people]
 
 
-def request_state(coach: Person, request: FeedbackRequest) -> RequestState:
-    cycle = request.cycle
-    debriefs = db.session.scalars(db.select(Debrief).filter_by(request_id=request.id)).all()
+def request_state(coach: Person, feedback_request: FeedbackRequest) -> RequestState:
+    cycle = feedback_request.cycle
+    debriefs = db.session.scalars(
+        db.select(Debrief).filter_by(request_id=feedback_request.id)
+    ).all()
     own = next((d for d in debriefs if d.coach_id == coach.id), None)
     earlier = [d.held_on for d in debriefs if d.coach_id != coach.id]
     return RequestState(
-        request=request,
+        request=feedback_request,
         cycle_stage=_cycle_stage(cycle),
-        self_assessed=request.self_assessed,
-        invited=sum(1 for i in request.invitations if i.status != NOMINATED),
-        responded=request.rater_responses,
+        self_assessed=feedback_request.self_assessed,
+        invited=sum(1 for i in feedback_request.invitations if i.status != NOMINATED),
+        responded=feedback_request.rater_responses,
         responses_deleted=cycle.responses_deleted_on is not None,
-        report=_report_stage(request),
+        report=_report_stage(feedback_request),
         debrief=own,
         earlier_debrief_on=max(earlier) if earlier else None,
     )
@@ -103,22 +105,22 @@ def _cycle_stage(cycle: Cycle) -> str:
     return {CLOSED: "Closed", RELEASED: "Reports released to staff"}.get(cycle.status, "Not open")
 
 
-def _report_stage(request: FeedbackRequest) -> str:
+def _report_stage(feedback_request: FeedbackRequest) -> str:
     built = db.session.scalar(
-        db.select(db.func.count()).select_from(Report).filter_by(request_id=request.id)
+        db.select(db.func.count()).select_from(Report).filter_by(request_id=feedback_request.id)
     )
     if not built:
         return NOT_BUILT
-    return READY if released_to_coaches(request.cycle) else NOT_RELEASED
+    return READY if released_to_coaches(feedback_request.cycle) else NOT_RELEASED
 
 
-def own_debrief(coach: Person, request: FeedbackRequest) -> Debrief | None:
+def own_debrief(coach: Person, feedback_request: FeedbackRequest) -> Debrief | None:
     return db.session.scalars(
-        db.select(Debrief).filter_by(request_id=request.id, coach_id=coach.id)
+        db.select(Debrief).filter_by(request_id=feedback_request.id, coach_id=coach.id)
     ).one_or_none()
 
 
-def earliest_debrief_date(request: FeedbackRequest, report: Report) -> date:
+def earliest_debrief_date(feedback_request: FeedbackRequest, report: Report) -> date:
     """The first day a debrief could have been held: the report's release to coaches.
 
     The cycle keeps no date for a release to coaches, so the report's build date stands for
@@ -126,23 +128,23 @@ def earliest_debrief_date(request: FeedbackRequest, report: Report) -> date:
     together, the release date is known and used.
     """
     earliest = report.built_at.date()
-    cycle = request.cycle
+    cycle = feedback_request.cycle
     if cycle.release_mode == TOGETHER and cycle.released_on:
         earliest = max(earliest, cycle.released_on)
     return earliest
 
 
 def record_debrief(
-    coach: Person, request: FeedbackRequest, held_on: date, note: str, *, today: date
+    coach: Person, feedback_request: FeedbackRequest, held_on: date, note: str, *, today: date
 ) -> Debrief:
     """Record (or correct) the coach's debrief; refuses a date in the future or before the
     report reached the coach. The note is never written to the audit log."""
-    report = report_for(request)
-    if report is None or not released_to_coaches(request.cycle):
+    report = report_for(feedback_request)
+    if report is None or not released_to_coaches(feedback_request.cycle):
         raise DomainError("This report has not been released to you yet.")
     if held_on > today:
         raise DomainError("The date of the debrief cannot be in the future.", "held_on")
-    earliest = earliest_debrief_date(request, report)
+    earliest = earliest_debrief_date(feedback_request, report)
     if held_on < earliest:
         raise DomainError(
             "The debrief cannot have taken place before the report was ready: "
@@ -151,12 +153,17 @@ def record_debrief(
         )
     if len(note) > MAX_NOTE:
         raise DomainError(f"Keep the note under {MAX_NOTE} characters.", "private_note")
-    debrief = own_debrief(coach, request)
+    debrief = own_debrief(coach, feedback_request)
     if debrief is None:
-        debrief = Debrief(request=request, coach=coach, held_on=held_on)
+        debrief = Debrief(request=feedback_request, coach=coach, held_on=held_on)
         db.session.add(debrief)
     debrief.held_on = held_on
     debrief.private_note = note.strip()
     db.session.flush()
-    record("debrief.record", f"request {request.id}", f"held on {held_on.isoformat()}", actor=coach)
+    record(
+        "debrief.record",
+        f"request {feedback_request.id}",
+        f"held on {held_on.isoformat()}",
+        actor=coach,
+    )
     return debrief

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -43,6 +43,14 @@ def _not_released(feedback_request: FeedbackRequest) -> tuple[str, int]:
     return page, 403
 
 
+def _coachees_report(request_id: int, *, download: bool) -> Response | tuple[str, int]:
+    feedback_request = _coachees_request(request_id)
+    report = _released_report(feedback_request)
+    if report is None:
+        return _not_released(feedback_request)
+    return report_response(report, download=download, reader="read by their coach")
+
+
 @bp.get("/")
 @coach_required
 def index() -> str:
@@ -53,22 +61,14 @@ def index() -> str:
 @writes
 @coach_required
 def show(request_id: int) -> Response | tuple[str, int]:
-    feedback_request = _coachees_request(request_id)
-    report = _released_report(feedback_request)
-    if report is None:
-        return _not_released(feedback_request)
-    return report_response(report, download=False, reader="read by their coach")
+    return _coachees_report(request_id, download=False)
 
 
 @bp.get("/reports/<int:request_id>/report.pdf")
 @writes
 @coach_required
 def download(request_id: int) -> Response | tuple[str, int]:
-    feedback_request = _coachees_request(request_id)
-    report = _released_report(feedback_request)
-    if report is None:
-        return _not_released(feedback_request)
-    return report_response(report, download=True, reader="read by their coach")
+    return _coachees_report(request_id, download=True)
 
 
 @bp.route("/reports/<int:request_id>/debrief", methods=["GET", "POST"])
@@ -87,8 +87,7 @@ def debrief(request_id: int) -> str | tuple[str, int] | WerkzeugResponse:
             form.private_note.data or "",
             today=today(),
         )
-        if run_form_action(form, record):
-            flash(f"Debrief with {feedback_request.subject.name} recorded.", "info")
+        if run_form_action(form, record, f"Debrief with {feedback_request.subject.name} recorded."):
             return redirect(url_for("coaching.index"))
     page = render_template("coaching/debrief.html", form=form, feedback_request=feedback_request)
     return (page, 400) if form.errors else page

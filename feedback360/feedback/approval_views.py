@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -13,7 +13,8 @@ from feedback360.actions import run_action, run_form_action
 from feedback360.extensions import db
 from feedback360.feedback import approvals, services
 from feedback360.feedback.forms import NominationForm, group_label
-from feedback360.feedback.models import FeedbackRequest, Invitation
+from feedback360.feedback.models import FeedbackRequest
+from feedback360.feedback.permissions import invitation_or_404
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
@@ -61,16 +62,8 @@ def add_rater(request_id: int) -> str | WerkzeugResponse:
     feedback_request = _request_to_approve(request_id)
     form = _nomination_form(feedback_request)
     if form.validate_on_submit():
-        add = partial(
-            approvals.add_rater,
-            feedback_request,
-            form.name.data or "",
-            form.email.data or "",
-            form.group.data,
-            current_user,
-        )
-        if added := run_form_action(form, add):
-            flash(f"{added.outcome.name} added to the list.", "info")
+        add = partial(approvals.add_rater, feedback_request, *form.rater(), current_user)
+        if run_form_action(form, add, lambda added: f"{added.name} added to the list."):
             return redirect(url_for("approvals.show", request_id=request_id))
     return _render(feedback_request, form), 400
 
@@ -79,9 +72,7 @@ def add_rater(request_id: int) -> str | WerkzeugResponse:
 @login_required
 def remove_rater(request_id: int, invitation_id: int) -> WerkzeugResponse:
     feedback_request = _request_to_approve(request_id)
-    invitation = db.get_or_404(Invitation, invitation_id)
-    if invitation.request_id != feedback_request.id:
-        abort(404)
+    invitation = invitation_or_404(feedback_request, invitation_id)
     run_action(
         partial(approvals.remove_rater, invitation), f"{invitation.name} removed from the list."
     )

@@ -38,100 +38,109 @@ class Waiting:
     on_behalf: bool
 
 
-def needs_approval(request: FeedbackRequest) -> bool:
+def needs_approval(feedback_request: FeedbackRequest) -> bool:
     """The list goes to an approver before the invitations go out."""
-    return request.cycle.manager_approves or any(i.awaits_approval for i in request.invitations)
+    return feedback_request.cycle.manager_approves or any(
+        i.awaits_approval for i in feedback_request.invitations
+    )
 
 
-def approver_of(request: FeedbackRequest) -> Person | None:
+def approver_of(feedback_request: FeedbackRequest) -> Person | None:
     """The subject's active line manager on record; None means an administrator approves
     (there is none, or the list names another line manager)."""
-    if any(i.awaits_approval and i.approval_needed == OTHER_MANAGER for i in request.invitations):
+    if any(
+        i.awaits_approval and i.approval_needed == OTHER_MANAGER
+        for i in feedback_request.invitations
+    ):
         return None
-    manager = request.subject.line_manager
+    manager = feedback_request.subject.line_manager
     return manager if manager is not None and manager.active else None
 
 
-def may_approve(user: Person, request: FeedbackRequest) -> bool:
+def may_approve(user: Person, feedback_request: FeedbackRequest) -> bool:
     """The subject's line manager; an administrator where they are the approver.
 
     Only once the subject has asked: a list being drawn up, or one that needs no approval,
     stays between the subject and their raters.
     """
-    if not user.is_authenticated or user.id == request.subject_id:
+    if not user.is_authenticated or user.id == feedback_request.subject_id:
         return False
-    if not needs_approval(request) or request.approval is None:
+    if not needs_approval(feedback_request) or feedback_request.approval is None:
         return False
-    manager = approver_of(request)
+    manager = approver_of(feedback_request)
     return user.id == manager.id if manager is not None else bool(user.is_admin)
 
 
-def ask_for_approval(request: FeedbackRequest) -> None:
+def ask_for_approval(feedback_request: FeedbackRequest) -> None:
     """The subject sends their list to their line manager, once it reaches the minimum."""
-    cycle = request.cycle
+    cycle = feedback_request.cycle
     if not cycle.is_open:
         raise DomainError(f"“{cycle.name}” is not open, so nothing can be sent now.")
-    if not needs_approval(request):
+    if not needs_approval(feedback_request):
         raise DomainError("Your list needs no approval: send the invitations yourself.")
-    if request.awaits_approval:
+    if feedback_request.awaits_approval:
         raise DomainError("Your list is already waiting for approval.")
-    if len(request.invitations) < cycle.min_raters:
+    if len(feedback_request.invitations) < cycle.min_raters:
         raise DomainError(
             f"Nominate at least {cycle.min_raters} raters before asking for approval; "
-            f"you have {len(request.invitations)}."
+            f"you have {len(feedback_request.invitations)}."
         )
-    if not any(invitation.status == NOMINATED for invitation in request.invitations):
+    if not any(invitation.status == NOMINATED for invitation in feedback_request.invitations):
         raise DomainError("Everyone on your list has been invited: there is nothing to approve.")
-    _move(request, APPROVAL_PENDING, current=None)
-    if approver_of(request) is not None:
-        mails.send_approval_request(request)
+    _move(feedback_request, APPROVAL_PENDING, current=None)
+    if approver_of(feedback_request) is not None:
+        mails.send_approval_request(feedback_request)
 
 
 def add_rater(
-    request: FeedbackRequest, name: str, email: str, group: str, approver: Person
+    feedback_request: FeedbackRequest, name: str, email: str, group: str, approver: Person
 ) -> Invitation:
     """The approver adds a rater to a list waiting for them, by the subject's rules."""
-    _require_pending(request)
-    invitation = services.add_rater(request, name, email, group, by=approver)
-    record("nominations.add", f"request {request.id}", f"{invitation.name} ({group})")
+    _require_pending(feedback_request)
+    invitation = services.add_rater(feedback_request, name, email, group, by=approver)
+    record("nominations.add", f"request {feedback_request.id}", f"{invitation.name} ({group})")
     return invitation
 
 
 def remove_rater(invitation: Invitation) -> None:
     """The approver takes a rater who has not been invited yet off a list waiting for them."""
-    request, name = invitation.request, invitation.name
-    _require_pending(request)
+    feedback_request, name = invitation.request, invitation.name
+    _require_pending(feedback_request)
     services.drop_rater(invitation)
-    record("nominations.remove", f"request {request.id}", name)
+    record("nominations.remove", f"request {feedback_request.id}", name)
 
 
-def approve(request: FeedbackRequest, approver: Person) -> int:
+def approve(feedback_request: FeedbackRequest, approver: Person) -> int:
     """Approve the list: the waiting raters are invited. Returns how many."""
-    _require_pending(request)
-    cycle = request.cycle
-    if len(request.invitations) < cycle.min_raters:
+    _require_pending(feedback_request)
+    cycle = feedback_request.cycle
+    if len(feedback_request.invitations) < cycle.min_raters:
         raise DomainError(
             f"The list needs at least {cycle.min_raters} raters before it can be approved; "
-            f"it has {len(request.invitations)}. Add a rater first."
+            f"it has {len(feedback_request.invitations)}. Add a rater first."
         )
-    waiting = [i for i in request.invitations if i.awaits_approval]
+    waiting = [i for i in feedback_request.invitations if i.awaits_approval]
     for invitation in waiting:
-        if not services.may_approve_rater(approver, request, invitation.approval_needed or ""):
+        if not services.may_approve_rater(
+            approver, feedback_request, invitation.approval_needed or ""
+        ):
             raise DomainError(
                 f"{invitation.name} can be approved only by an administrator: they are "
-                f"named as {request.subject.first_name}'s line manager but are not the one "
-                "on record."
+                f"named as {feedback_request.subject.first_name}'s line manager but are not "
+                "the one on record."
             )
     # The request's row before its invitations', as the close takes them (see closing).
-    _move(request, APPROVED, current=APPROVAL_PENDING)
+    _move(feedback_request, APPROVED, current=APPROVAL_PENDING)
     for invitation in waiting:
         invitation.approved_by_id = approver.id
-    sent = services.send_invitations(request)
-    on_behalf = "" if approver_of(request) else " on behalf of the line manager (none on record)"
+    sent = services.send_invitations(feedback_request)
+    on_behalf = (
+        "" if approver_of(feedback_request) else " on behalf of the line manager (none on record)"
+    )
     record(
         "nominations.approve",
-        f"request {request.id}",
-        f"{request.subject.name}'s raters approved{on_behalf}; {sent} invitation(s) sent",
+        f"request {feedback_request.id}",
+        f"{feedback_request.subject.name}'s raters approved{on_behalf}; {sent} invitation(s) sent",
         actor=approver,
     )
     return sent
@@ -156,20 +165,22 @@ def waiting_for(user: Person) -> list[Waiting]:
         query = query.where(Person.line_manager_id == user.id)
     candidates = db.session.scalars(query)
     return [
-        Waiting(request, on_behalf=approver_of(request) is None)
-        for request in candidates
-        if may_approve(user, request)
+        Waiting(feedback_request, on_behalf=approver_of(feedback_request) is None)
+        for feedback_request in candidates
+        if may_approve(user, feedback_request)
     ]
 
 
-def _require_pending(request: FeedbackRequest) -> None:
-    if not request.cycle.is_open:
-        raise DomainError(f"“{request.cycle.name}” is not open, so the list cannot change.")
-    if not request.awaits_approval:
+def _require_pending(feedback_request: FeedbackRequest) -> None:
+    if not feedback_request.cycle.is_open:
+        raise DomainError(
+            f"“{feedback_request.cycle.name}” is not open, so the list cannot change."
+        )
+    if not feedback_request.awaits_approval:
         raise DomainError("This list is not waiting for approval.")
 
 
-def _move(request: FeedbackRequest, to: str, *, current: str | None) -> None:
+def _move(feedback_request: FeedbackRequest, to: str, *, current: str | None) -> None:
     # One conditional update, so two clicks (or two approvers) move the list only once.
     was = (
         or_(FeedbackRequest.approval.is_(None), FeedbackRequest.approval != APPROVAL_PENDING)
@@ -177,8 +188,10 @@ def _move(request: FeedbackRequest, to: str, *, current: str | None) -> None:
         else FeedbackRequest.approval == current
     )
     moved = db.session.execute(
-        update(FeedbackRequest).where(FeedbackRequest.id == request.id, was).values(approval=to)
+        update(FeedbackRequest)
+        .where(FeedbackRequest.id == feedback_request.id, was)
+        .values(approval=to)
     ).rowcount
     if moved != 1:
         raise DomainError("Someone else has just changed this list; please look again.")
-    db.session.refresh(request)
+    db.session.refresh(feedback_request)

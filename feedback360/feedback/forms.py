@@ -63,6 +63,10 @@ class NominationForm(Form):
             form.group.label.text = f"How they work with {subject_name}"
         return form
 
+    def rater(self) -> tuple[str, str, str]:
+        """Name, email and group, as the nominating services take them."""
+        return self.name.data or "", self.email.data or "", self.group.data
+
 
 class SuggestionForm(Form):
     """One tick box and one group per suggested colleague; built for each page by `build`."""

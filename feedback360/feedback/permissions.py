@@ -5,19 +5,30 @@ The roles (administrator, coach) are checked by the decorators in feedback360.pe
 
 from __future__ import annotations
 
+from flask import abort
+
 from feedback360.accounts.models import Person
-from feedback360.feedback.models import FeedbackRequest
+from feedback360.extensions import db
+from feedback360.feedback.models import FeedbackRequest, Invitation
 
 
-def owns_request(user: Person, request: FeedbackRequest) -> bool:
-    return user.is_authenticated and request.subject_id == user.id
+def owns_request(user: Person, feedback_request: FeedbackRequest) -> bool:
+    return user.is_authenticated and feedback_request.subject_id == user.id
 
 
-def can_view_report(user: Person, request: FeedbackRequest) -> bool:
+def can_view_report(user: Person, feedback_request: FeedbackRequest) -> bool:
     """The subject reads their own report once the cycle's reports are released."""
-    return owns_request(user, request) and request.cycle.is_released
+    return owns_request(user, feedback_request) and feedback_request.cycle.is_released
 
 
-def coaches(user: Person, request: FeedbackRequest) -> bool:
+def coaches(user: Person, feedback_request: FeedbackRequest) -> bool:
     """The user is the request's subject's assigned coach."""
-    return user.is_authenticated and user.is_coach and request.subject.coach_id == user.id
+    return user.is_authenticated and user.is_coach and feedback_request.subject.coach_id == user.id
+
+
+def invitation_or_404(feedback_request: FeedbackRequest, invitation_id: int) -> Invitation:
+    """The request's own invitation: another request's gets the same 404 as none at all."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.request_id != feedback_request.id:
+        abort(404)
+    return invitation

@@ -26,11 +26,11 @@ class RequestProgress:
     groups: list[GroupProgress]
 
 
-def request_progress(request: FeedbackRequest) -> RequestProgress:
-    cycle = request.cycle
+def request_progress(feedback_request: FeedbackRequest) -> RequestProgress:
+    cycle = feedback_request.cycle
     k = cycle.anonymity_threshold
-    nominated = Counter(invitation.group for invitation in request.invitations)
-    responded = request.rater_responses_by_group()
+    nominated = Counter(invitation.group for invitation in feedback_request.invitations)
+    responded = feedback_request.rater_responses_by_group()
     groups = [
         GroupProgress(
             label=LABELS[group],
@@ -41,11 +41,13 @@ def request_progress(request: FeedbackRequest) -> RequestProgress:
         for group in RATER_GROUPS
         if nominated[group]
     ]
-    waiting = sum(1 for invitation in request.invitations if invitation.status == NOMINATED)
+    waiting = sum(
+        1 for invitation in feedback_request.invitations if invitation.status == NOMINATED
+    )
     responses = sum(responded.values())
     return RequestProgress(
-        self_assessed=request.self_assessed,
-        nominated=len(request.invitations),
+        self_assessed=feedback_request.self_assessed,
+        nominated=len(feedback_request.invitations),
         waiting_to_send=waiting,
         responses=responses,
         min_raters=cycle.min_raters,

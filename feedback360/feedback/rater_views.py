@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -68,6 +69,11 @@ def _links(token: str) -> dict[str, object]:
     }
 
 
+def _as_rater(invitation: Invitation, token: str) -> dict[str, Any]:
+    """What every rating page of this link is told: who it is about, and where it leads."""
+    return {"about_self": False, "subject": invitation.request.subject, "links": _links(token)}
+
+
 @bp.route("/<token>/values/<int:number>", methods=["GET", "POST"])
 def value_page(token: str, number: int) -> ResponseReturnValue:
     invitation = _usable_invitation(token)
@@ -76,9 +82,7 @@ def value_page(token: str, number: int) -> ResponseReturnValue:
         number,
         services.rater_draft(invitation),
         partial(services.save_rater_draft, invitation),
-        about_self=False,
-        subject=invitation.request.subject,
-        links=_links(token),
+        **_as_rater(invitation, token),
     )
 
 
@@ -90,9 +94,7 @@ def summary(token: str) -> ResponseReturnValue:
         services.rater_draft(invitation),
         partial(services.submit_rater_response, invitation),
         lambda: redirect(url_for("rater.thanks")),
-        about_self=False,
-        subject=invitation.request.subject,
-        links=_links(token),
+        **_as_rater(invitation, token),
     )
 
 
@@ -111,10 +113,8 @@ def form(token: str) -> ResponseReturnValue:
         partial(services.save_rater_draft, invitation),
         partial(services.submit_rater_response, invitation),
         after,
-        about_self=False,
-        subject=invitation.request.subject,
         done=False,
-        links=_links(token),
+        **_as_rater(invitation, token),
     )
 
 

@@ -27,7 +27,9 @@ REMINDER_DAYS_BEFORE_CLOSE = (7, 2)
 WAITING = (INVITED, OPENED)  # invited, not yet submitted or declined
 
 
-def waiting_invitations(cycle: Cycle, request: FeedbackRequest | None = None) -> list[Invitation]:
+def waiting_invitations(
+    cycle: Cycle, feedback_request: FeedbackRequest | None = None
+) -> list[Invitation]:
     """The cycle's (or one request's) raters who were invited and have not answered."""
     query = (
         db.select(Invitation)
@@ -35,8 +37,8 @@ def waiting_invitations(cycle: Cycle, request: FeedbackRequest | None = None) ->
         .where(FeedbackRequest.cycle_id == cycle.id, Invitation.status.in_(WAITING))
         .order_by(Invitation.id)
     )
-    if request is not None:
-        query = query.where(Invitation.request_id == request.id)
+    if feedback_request is not None:
+        query = query.where(Invitation.request_id == feedback_request.id)
     return list(db.session.scalars(query))
 
 
@@ -70,11 +72,11 @@ def remind_cycle(cycle: Cycle, today: date) -> int:
     return sent
 
 
-def remind_request(request: FeedbackRequest, today: date) -> int:
+def remind_request(feedback_request: FeedbackRequest, today: date) -> int:
     """Remind the raters of one request who have not answered (by an administrator)."""
-    _require_open(request.cycle)
-    sent = remind(waiting_invitations(request.cycle, request), today)
-    record("reminders.send", f"request {request.id}", f"{sent} rater(s) reminded")
+    _require_open(feedback_request.cycle)
+    sent = remind(waiting_invitations(feedback_request.cycle, feedback_request), today)
+    record("reminders.send", f"request {feedback_request.id}", f"{sent} rater(s) reminded")
     return sent
 
 

@@ -48,13 +48,13 @@ def start_request(cycle: Cycle, subject: Person) -> FeedbackRequest:
     ).scalar_one_or_none()
     if existing is not None:
         return existing
-    request = FeedbackRequest(cycle=cycle, subject=subject)
-    db.session.add(request)
+    feedback_request = FeedbackRequest(cycle=cycle, subject=subject)
+    db.session.add(feedback_request)
     db.session.flush()
-    return request
+    return feedback_request
 
 
-def _require_open(request: FeedbackRequest) -> None:
+def _require_open(feedback_request: FeedbackRequest) -> None:
     """Refuse unless the cycle is open, holding it open until this transaction ends.
 
     On PostgreSQL the cycle's row is read with a share lock: closing the cycle must wait
@@ -63,10 +63,14 @@ def _require_open(request: FeedbackRequest) -> None:
     one writing transaction at a time already.)
     """
     status = db.session.execute(
-        db.select(Cycle.status).where(Cycle.id == request.cycle_id).with_for_update(read=True)
+        db.select(Cycle.status)
+        .where(Cycle.id == feedback_request.cycle_id)
+        .with_for_update(read=True)
     ).scalar_one()
     if status != OPEN:
-        raise DomainError(f"“{request.cycle.name}” has closed; answers can no longer be changed.")
+        raise DomainError(
+            f"“{feedback_request.cycle.name}” has closed; answers can no longer be changed."
+        )
 
 
 def check_answers(answers: Answers, framework: Framework, *, complete: bool) -> None:
@@ -89,48 +93,49 @@ def check_answers(answers: Answers, framework: Framework, *, complete: bool) -> 
             )
 
 
-def save_self_draft(request: FeedbackRequest, answers: Answers) -> None:
-    _require_open(request)
-    if request.self_assessed:
+def save_self_draft(feedback_request: FeedbackRequest, answers: Answers) -> None:
+    _require_open(feedback_request)
+    if feedback_request.self_assessed:
         raise DomainError("Your self-assessment has already been submitted.")
-    check_answers(answers, request.cycle.framework, complete=False)
-    request.self_draft = answers.to_draft()
+    check_answers(answers, feedback_request.cycle.framework, complete=False)
+    feedback_request.self_draft = answers.to_draft()
 
 
-def submit_self_assessment(request: FeedbackRequest, answers: Answers) -> None:
+def submit_self_assessment(feedback_request: FeedbackRequest, answers: Answers) -> None:
     """Store the subject's own ratings as the request's self response."""
-    _require_open(request)
-    check_answers(answers, request.cycle.framework, complete=True)
+    _require_open(feedback_request)
+    check_answers(answers, feedback_request.cycle.framework, complete=True)
     claimed = db.session.execute(
         update(FeedbackRequest)
-        .where(FeedbackRequest.id == request.id, FeedbackRequest.self_assessed.is_(False))
+        .where(FeedbackRequest.id == feedback_request.id, FeedbackRequest.self_assessed.is_(False))
         .values(self_assessed=True, self_draft=None)
     ).rowcount
     if claimed != 1:
         raise DomainError(SELF_ALREADY_SENT)
-    _store_response(request, SELF, answers, refusal=SELF_ALREADY_SENT)
-    db.session.refresh(request)
+    _store_response(feedback_request, SELF, answers, refusal=SELF_ALREADY_SENT)
+    db.session.refresh(feedback_request)
 
 
-def nominate(request: FeedbackRequest, name: str, email: str, group: str) -> Invitation:
+def nominate(feedback_request: FeedbackRequest, name: str, email: str, group: str) -> Invitation:
     """The subject adds a rater to their list, unless it is with their line manager."""
-    _require_unlocked(request)
-    return add_rater(request, name, email, group, by=request.subject)
+    _require_unlocked(feedback_request)
+    return add_rater(feedback_request, name, email, group, by=feedback_request.subject)
 
 
-def nominate_people(request: FeedbackRequest, choices: list[tuple[Person, str]]) -> int:
+def nominate_people(feedback_request: FeedbackRequest, choices: list[tuple[Person, str]]) -> int:
     """The subject adds several suggested colleagues at once: all of them, or none."""
-    _require_unlocked(request)
+    _require_unlocked(feedback_request)
     if not choices:
         raise DomainError("Tick the people you want to add to your list.")
-    room = request.cycle.max_raters - len(request.invitations)
+    room = feedback_request.cycle.max_raters - len(feedback_request.invitations)
     if len(choices) > room:
         raise DomainError(
             f"You ticked {len(choices)} people but this cycle allows at most "
-            f"{request.cycle.max_raters} raters, so only {max(room, 0)} more can join your list."
+            f"{feedback_request.cycle.max_raters} raters, so only {max(room, 0)} more can join "
+            "your list."
         )
     for person, group in choices:
-        add_rater(request, person.name, person.email, group, by=request.subject)
+        add_rater(feedback_request, person.name, person.email, group, by=feedback_request.subject)
     return len(choices)
 
 
@@ -141,7 +146,7 @@ def offered_groups(cycle: Cycle) -> list[str]:
 
 
 def add_rater(
-    request: FeedbackRequest, name: str, email: str, group: str, *, by: Person
+    feedback_request: FeedbackRequest, name: str, email: str, group: str, *, by: Person
 ) -> Invitation:
     """Add a rater to the list; refuses the subject under any address, duplicates, people
     not on the staff list (unless the cycle allows them), other groups and too many.
@@ -150,8 +155,8 @@ def add_rater(
     same rules. A rater from outside the staff list, or a line manager who is not the
     subject's recorded one, waits for approval (rule 10) unless `by` may give it.
     """
-    _require_open(request)
-    cycle, subject = request.cycle, request.subject
+    _require_open(feedback_request)
+    cycle, subject = feedback_request.cycle, feedback_request.subject
     by_subject = by.id == subject.id
     whose = "your" if by_subject else "the"
     name, email = name.strip(), email.strip().lower()
@@ -176,44 +181,48 @@ def add_rater(
         )
     if staff is not None:
         name, email = staff.name, staff.email  # as the staff list has them
-    if any(same_mailbox(invitation.email, email) for invitation in request.invitations):
+    if any(same_mailbox(invitation.email, email) for invitation in feedback_request.invitations):
         raise DomainError(f"{email} is already on {whose} list.", "email")
-    if len(request.invitations) >= cycle.max_raters:
+    if len(feedback_request.invitations) >= cycle.max_raters:
         raise DomainError(
             f"This cycle allows at most {cycle.max_raters} raters; remove one to add another."
         )
-    if group == LINE_MANAGER and any(i.group == LINE_MANAGER for i in request.invitations):
+    if group == LINE_MANAGER and any(i.group == LINE_MANAGER for i in feedback_request.invitations):
         raise DomainError(f"There is already a line manager on {whose} list.", "group")
     invitation = Invitation(
-        request=request,
+        request=feedback_request,
         name=name,
         email=email,
         group=group,
         nominated_by_id=by.id,
-        approval_needed=_approval_needed(request, staff, group),
+        approval_needed=_approval_needed(feedback_request, staff, group),
     )
-    if invitation.approval_needed and may_approve_rater(by, request, invitation.approval_needed):
+    if invitation.approval_needed and may_approve_rater(
+        by, feedback_request, invitation.approval_needed
+    ):
         invitation.approved_by_id = by.id
     db.session.add(invitation)
     db.session.flush()
     return invitation
 
 
-def _approval_needed(request: FeedbackRequest, staff: Person | None, group: str) -> str | None:
-    recorded = request.subject.line_manager_id
+def _approval_needed(
+    feedback_request: FeedbackRequest, staff: Person | None, group: str
+) -> str | None:
+    recorded = feedback_request.subject.line_manager_id
     if group == LINE_MANAGER and (staff is None or recorded is None or staff.id != recorded):
         return OTHER_MANAGER  # shown alone where identifiable: only an administrator says so
     return OUTSIDE if staff is None else None
 
 
-def may_approve_rater(user: Person, request: FeedbackRequest, reason: str) -> bool:
+def may_approve_rater(user: Person, feedback_request: FeedbackRequest, reason: str) -> bool:
     """Who may approve a rater: an administrator, or for an address outside the staff list
     the subject's active recorded line manager too. Never the subject."""
-    if user.id == request.subject_id:
+    if user.id == feedback_request.subject_id:
         return False
     if user.is_admin:
         return True
-    manager = request.subject.line_manager
+    manager = feedback_request.subject.line_manager
     return reason == OUTSIDE and manager is not None and manager.active and manager.id == user.id
 
 
@@ -232,31 +241,31 @@ def drop_rater(invitation: Invitation) -> None:
     db.session.flush()
 
 
-def send_own_invitations(request: FeedbackRequest) -> int:
+def send_own_invitations(feedback_request: FeedbackRequest) -> int:
     """The subject sends their invitations, where the cycle needs no line manager's approval."""
-    if request.cycle.manager_approves:
+    if feedback_request.cycle.manager_approves:
         raise DomainError(
             "In this cycle your line manager approves your raters first: ask them to approve "
             "your list, and the invitations go out once they do."
         )
-    return send_invitations(request)
+    return send_invitations(feedback_request)
 
 
-def send_invitations(request: FeedbackRequest) -> int:
+def send_invitations(feedback_request: FeedbackRequest) -> int:
     """Invite every nominated rater by mail once the list reaches the cycle's minimum."""
-    _require_open(request)
-    waiting_for_approval = [i.name for i in request.invitations if i.awaits_approval]
+    _require_open(feedback_request)
+    waiting_for_approval = [i.name for i in feedback_request.invitations if i.awaits_approval]
     if waiting_for_approval:
         raise DomainError(
             f"{', '.join(waiting_for_approval)} must be approved before any invitation goes out: "
             "ask for your list to be approved."
         )
-    if len(request.invitations) < request.cycle.min_raters:
+    if len(feedback_request.invitations) < feedback_request.cycle.min_raters:
         raise DomainError(
-            f"Nominate at least {request.cycle.min_raters} raters before sending invitations; "
-            f"you have {len(request.invitations)}."
+            f"Nominate at least {feedback_request.cycle.min_raters} raters before sending "
+            f"invitations; you have {len(feedback_request.invitations)}."
         )
-    waiting = [i for i in request.invitations if i.status == NOMINATED]
+    waiting = [i for i in feedback_request.invitations if i.status == NOMINATED]
     for invitation in waiting:
         invitation.token_nonce = secrets.token_hex(16)
         invitation.mark_invited(hash_token(rater_token(invitation)))
@@ -265,9 +274,9 @@ def send_invitations(request: FeedbackRequest) -> int:
     return len(waiting)
 
 
-def _require_unlocked(request: FeedbackRequest) -> None:
+def _require_unlocked(feedback_request: FeedbackRequest) -> None:
     # While the line manager holds the list, only they may change it.
-    if request.awaits_approval:
+    if feedback_request.awaits_approval:
         raise DomainError(
             "Your list is with your line manager for approval, so it cannot change now."
         )
@@ -355,9 +364,11 @@ def decline(invitation: Invitation) -> None:
     invitation.mark_declined()
 
 
-def _store_response(request: FeedbackRequest, group: str, answers: Answers, refusal: str) -> None:
+def _store_response(
+    feedback_request: FeedbackRequest, group: str, answers: Answers, refusal: str
+) -> None:
     """Add the response; the database's unique keys refuse a second submission with `refusal`."""
-    response = Response(request_id=request.id, group=group)
+    response = Response(request_id=feedback_request.id, group=group)
     response.ratings = [
         Rating(statement_id=sid, score=score) for sid, score in sorted(answers.ratings.items())
     ]

@@ -47,10 +47,10 @@ class RequestStage:
     all_groups_shown: bool = False  # every nominated group has enough responses to be shown
 
 
-def request_stage(request: FeedbackRequest, *, report_built: bool = False) -> RequestStage:
+def request_stage(feedback_request: FeedbackRequest, *, report_built: bool = False) -> RequestStage:
     """The request's stage, as its subject and its administrator see it."""
-    cycle, state = request.cycle, request_progress(request)
-    here = {"request_id": request.id}
+    cycle, state = feedback_request.cycle, request_progress(feedback_request)
+    here = {"request_id": feedback_request.id}
 
     def stage(
         step: int,
@@ -61,7 +61,7 @@ def request_stage(request: FeedbackRequest, *, report_built: bool = False) -> Re
         url_args: dict[str, int] = here,
         all_groups_shown: bool = False,
     ) -> RequestStage:
-        dashboard = _dashboard(request, state, report_built)
+        dashboard = _dashboard(feedback_request, state, report_built)
         return RequestStage(
             state,
             dashboard,
@@ -84,7 +84,7 @@ def request_stage(request: FeedbackRequest, *, report_built: bool = False) -> Re
             fragment="#responses-heading",
         )
     if not state.self_assessed:
-        verb = "Continue" if request.self_draft else "Start"
+        verb = "Continue" if feedback_request.self_draft else "Start"
         return stage(
             SELF_ASSESSMENT,
             "Complete your self-assessment.",
@@ -92,7 +92,7 @@ def request_stage(request: FeedbackRequest, *, report_built: bool = False) -> Re
             "feedback.self_value_page",
             url_args={**here, "number": 1},
         )
-    approval = needs_approval(request)
+    approval = needs_approval(feedback_request)
     if state.nominated < cycle.min_raters:
         then = ", then ask for approval" if approval else ""
         return stage(
@@ -101,11 +101,11 @@ def request_stage(request: FeedbackRequest, *, report_built: bool = False) -> Re
             "Add raters",
             fragment="#add-rater",
         )
-    manager = approver_of(request)
-    if request.awaits_approval:
+    manager = approver_of(feedback_request)
+    if feedback_request.awaits_approval:
         return stage(
             INVITATIONS,
-            _waiting_for(request, manager),
+            _waiting_for(feedback_request, manager),
             "See your list of raters",
             fragment="#raters-heading",
         )
@@ -134,7 +134,7 @@ def request_stage(request: FeedbackRequest, *, report_built: bool = False) -> Re
     )
 
 
-def _waiting_for(request: FeedbackRequest, manager: Person | None) -> str:
+def _waiting_for(feedback_request: FeedbackRequest, manager: Person | None) -> str:
     if manager is not None:
         return (
             f"Your list is with {manager.name} for approval. "
@@ -142,7 +142,7 @@ def _waiting_for(request: FeedbackRequest, manager: Person | None) -> str:
         )
     why = (
         "your list names a line manager who is not the one on record"
-        if request.subject.line_manager
+        if feedback_request.subject.line_manager
         else "you have no line manager on record"
     )
     return (
@@ -151,13 +151,15 @@ def _waiting_for(request: FeedbackRequest, manager: Person | None) -> str:
     )
 
 
-def _dashboard(request: FeedbackRequest, state: RequestProgress, report_built: bool) -> str:
+def _dashboard(
+    feedback_request: FeedbackRequest, state: RequestProgress, report_built: bool
+) -> str:
     if report_built:
-        return REPORT_RELEASED if request.cycle.is_released else REPORT_BUILT
-    if state.responses >= request.cycle.anonymity_threshold:
+        return REPORT_RELEASED if feedback_request.cycle.is_released else REPORT_BUILT
+    if state.responses >= feedback_request.cycle.anonymity_threshold:
         return ENOUGH_RESPONSES
-    if any(invitation.is_sent for invitation in request.invitations):
+    if any(invitation.is_sent for invitation in feedback_request.invitations):
         return INVITATIONS_OUT
-    if request.awaits_approval:
+    if feedback_request.awaits_approval:
         return AWAITING_APPROVAL
     return NOMINATING

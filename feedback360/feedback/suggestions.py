@@ -21,14 +21,14 @@ class Suggestion:
     group: str  # the likely group; the staff member may change it
 
 
-def suggested_raters(request: FeedbackRequest, groups: list[str]) -> list[Suggestion]:
+def suggested_raters(feedback_request: FeedbackRequest, groups: list[str]) -> list[Suggestion]:
     """Active people the subject might nominate who are not on their list yet.
 
     Their line manager first (as line manager), then colleagues in their business unit:
     those who report to them as direct reports, the others as peers.
     """
-    subject = request.subject
-    taken = {invitation.email.lower() for invitation in request.invitations}
+    subject = feedback_request.subject
+    taken = {invitation.email.lower() for invitation in feedback_request.invitations}
     manager = subject.line_manager
     suggestions = []
     if (
@@ -36,7 +36,7 @@ def suggested_raters(request: FeedbackRequest, groups: list[str]) -> list[Sugges
         and manager.active
         and manager.email.lower() not in taken
         and LINE_MANAGER in groups
-        and not any(invitation.group == LINE_MANAGER for invitation in request.invitations)
+        and not any(invitation.group == LINE_MANAGER for invitation in feedback_request.invitations)
     ):
         suggestions.append(Suggestion(manager, LINE_MANAGER))
     for colleague in _colleagues(subject, taken):

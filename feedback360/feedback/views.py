@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -9,14 +10,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from feedback360.actions import commit_or_refuse, run_action, run_form_action
+from feedback360.actions import Outcome, commit_or_refuse, run_action, run_form_action
 from feedback360.cycles.models import OPEN, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback import approvals, services, value_pages
 from feedback360.feedback.forms import NominationForm, SuggestionForm, group_label
-from feedback360.feedback.models import FeedbackRequest, Invitation
-from feedback360.feedback.permissions import owns_request
+from feedback360.feedback.models import FeedbackRequest
+from feedback360.feedback.permissions import invitation_or_404, owns_request
 from feedback360.feedback.stage import request_stage
 from feedback360.feedback.suggestions import suggested_raters
 
@@ -178,15 +179,8 @@ def nominate(request_id: int) -> str | WerkzeugResponse:
     feedback_request = _own_request(request_id)
     form = NominationForm.for_groups(services.offered_groups(feedback_request.cycle))
     if form.validate_on_submit():
-        nominate = partial(
-            services.nominate,
-            feedback_request,
-            form.name.data or "",
-            form.email.data or "",
-            form.group.data,
-        )
-        if added := run_form_action(form, nominate):
-            flash(f"{added.outcome.name} added to your list.", "info")
+        nominate = partial(services.nominate, feedback_request, *form.rater())
+        if run_form_action(form, nominate, lambda added: f"{added.name} added to your list."):
             return redirect(url_for("feedback.request_page", request_id=request_id))
     return _render_request(feedback_request, form=form), 400
 
@@ -197,13 +191,11 @@ def nominate_suggested(request_id: int) -> str | WerkzeugResponse:
     feedback_request = _own_request(request_id)
     groups = services.offered_groups(feedback_request.cycle)
     form = SuggestionForm.build(suggested_raters(feedback_request, groups), groups)
-    if form.validate_on_submit() and (
-        added := run_form_action(
-            form, lambda: services.nominate_people(feedback_request, form.chosen())
-        )
+    if form.validate_on_submit() and run_form_action(
+        form,
+        lambda: services.nominate_people(feedback_request, form.chosen()),
+        lambda added: f"{added} {'person' if added == 1 else 'people'} added to your list.",
     ):
-        people = "person" if added.outcome == 1 else "people"
-        flash(f"{added.outcome} {people} added to your list.", "info")
         return redirect(url_for("feedback.request_page", request_id=request_id))
     return _render_request(feedback_request, suggestion_form=form), 400
 
@@ -212,9 +204,7 @@ def nominate_suggested(request_id: int) -> str | WerkzeugResponse:
 @login_required
 def remove_nomination(request_id: int, invitation_id: int) -> WerkzeugResponse:
     feedback_request = _own_request(request_id)
-    invitation = db.get_or_404(Invitation, invitation_id)
-    if invitation.request_id != feedback_request.id:
-        abort(404)
+    invitation = invitation_or_404(feedback_request, invitation_id)
     run_action(
         partial(services.remove_nomination, invitation),
         f"{invitation.name} removed from your list.",
@@ -225,20 +215,24 @@ def remove_nomination(request_id: int, invitation_id: int) -> WerkzeugResponse:
 @bp.post("/requests/<int:request_id>/invitations")
 @login_required
 def send_invitations(request_id: int) -> WerkzeugResponse:
-    feedback_request = _own_request(request_id)
-    run_action(
-        partial(services.send_own_invitations, feedback_request),
-        lambda sent: f"{sent} invitation(s) sent.",
+    return _on_own_request(
+        request_id, services.send_own_invitations, lambda sent: f"{sent} invitation(s) sent."
     )
-    return redirect(url_for("feedback.request_page", request_id=request_id))
 
 
 @bp.post("/requests/<int:request_id>/approval")
 @login_required
 def ask_for_approval(request_id: int) -> WerkzeugResponse:
-    feedback_request = _own_request(request_id)
-    run_action(
-        partial(approvals.ask_for_approval, feedback_request),
-        "Your list has been sent for approval.",
+    return _on_own_request(
+        request_id, approvals.ask_for_approval, "Your list has been sent for approval."
     )
+
+
+def _on_own_request(
+    request_id: int,
+    action: Callable[[FeedbackRequest], Outcome],
+    message: str | Callable[[Outcome], str],
+) -> WerkzeugResponse:
+    """Do the action to the user's own request, say how it went, and show the request."""
+    run_action(partial(action, _own_request(request_id)), message)
     return redirect(url_for("feedback.request_page", request_id=request_id))

@@ -92,11 +92,11 @@ def _outcomes(result: AsyncResult, chunk: list[int], since: str | None) -> Itera
         result.forget()
     kept_since = datetime.fromisoformat(since) if since else None
     for request_id in chunk:
-        request = db.session.get_one(FeedbackRequest, request_id)
-        report = report_for(request)
+        feedback_request = db.session.get_one(FeedbackRequest, request_id)
+        report = report_for(feedback_request)
         if report is not None and kept_since and report.built_at < kept_since:
             report = None  # built before this rebuild
         failure = failures.get(request_id) or (None if report else task_failure)
         if failure is None and report is None:
             failure = "the worker finished without keeping this report"
-        yield Built(request_id, request.subject.name, None if failure else report, failure)
+        yield Built(request_id, feedback_request.subject.name, None if failure else report, failure)

@@ -32,8 +32,8 @@ def build_locally(cycle: Cycle, *, rebuild: bool, workers: int) -> Iterator[Buil
     documents = cycle_documents(cycle, skip=skip)
     settings = settings_for(cycle)
     if workers <= 1:
-        for request, document in documents:
-            yield _kept(request, document, partial(render_report, document, settings))
+        for feedback_request, document in documents:
+            yield _kept(feedback_request, document, partial(render_report, document, settings))
     else:
         yield from _build_in_pool(documents, settings, workers)
 
@@ -44,8 +44,8 @@ def _build_in_pool(documents: Documents, settings: CycleSettings, workers: int) 
         workers, mp_context=context, max_tasks_per_child=REPORTS_PER_WORKER
     ) as pool:
         in_flight: dict[Future[tuple[str, bytes]], tuple[FeedbackRequest, ReportDocument]] = {}
-        for request, document in documents:
-            in_flight[pool.submit(render_report, document, settings)] = (request, document)
+        for feedback_request, document in documents:
+            in_flight[pool.submit(render_report, document, settings)] = (feedback_request, document)
             # A bounded queue keeps memory flat however large the cycle is.
             if len(in_flight) >= workers * 4:
                 yield from _collect_finished(in_flight)
@@ -59,16 +59,22 @@ def _collect_finished(
     """Wait for at least one render to finish; keep each finished one."""
     done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
     for future in done:
-        request, document = in_flight.pop(future)
-        yield _kept(request, document, future.result)
+        feedback_request, document = in_flight.pop(future)
+        yield _kept(feedback_request, document, future.result)
 
 
 def _kept(
-    request: FeedbackRequest, document: ReportDocument, rendered: Callable[[], tuple[str, bytes]]
+    feedback_request: FeedbackRequest,
+    document: ReportDocument,
+    rendered: Callable[[], tuple[str, bytes]],
 ) -> Built:
     """Keep the rendered report, or say why it could not be rendered."""
     try:
         html, pdf = rendered()
     except Exception as error:  # noqa: BLE001 (one broken report must not stop the rest)
-        return Built(request.id, request.subject.name, None, describe(error))
-    return Built(request.id, request.subject.name, keep_report(request, document, html, pdf))
+        return Built(feedback_request.id, feedback_request.subject.name, None, describe(error))
+    return Built(
+        feedback_request.id,
+        feedback_request.subject.name,
+        keep_report(feedback_request, document, html, pdf),
+    )

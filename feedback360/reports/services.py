@@ -28,8 +28,9 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "report"
 
 
-def report_filename(request: FeedbackRequest) -> str:
-    return f"{slug(request.subject.name)}-{slug(request.cycle.name)}-feedback-report.pdf"
+def report_filename(feedback_request: FeedbackRequest) -> str:
+    subject, cycle = feedback_request.subject.name, feedback_request.cycle.name
+    return f"{slug(subject)}-{slug(cycle)}-feedback-report.pdf"
 
 
 def settings_for(cycle: Cycle) -> CycleSettings:
@@ -86,14 +87,14 @@ def cycle_documents(
     for subject, request_id in enumerate(loaded.request_ids):
         if request_id in skip:
             continue
-        request = db.session.get_one(FeedbackRequest, request_id)
+        feedback_request = db.session.get_one(FeedbackRequest, request_id)
         comments = load_comments(cycle.id, request_id)
         result = analysis.report(subject, comments, seed=request_id)
         yield (
-            request,
+            feedback_request,
             ReportDocument(
-                subject_name=request.subject.name,
-                subject_first_name=request.subject.first_name,
+                subject_name=feedback_request.subject.name,
+                subject_first_name=feedback_request.subject.first_name,
                 cycle_name=cycle.name,
                 framework_name=framework.name,
                 preamble=framework.preamble,
@@ -117,20 +118,20 @@ def _framework_texts(framework: Framework) -> tuple[list[ValueText], list[Statem
     return values, statements
 
 
-def report_document(request: FeedbackRequest) -> ReportDocument:
+def report_document(feedback_request: FeedbackRequest) -> ReportDocument:
     """The document of one request's report, analysed with the rest of its cycle."""
-    for candidate, document in cycle_documents(request.cycle):
-        if candidate.id == request.id:
+    for candidate, document in cycle_documents(feedback_request.cycle):
+        if candidate.id == feedback_request.id:
             return document
     raise DomainError("This request is not part of its cycle.")  # unreachable by design
 
 
 def keep_report(
-    request: FeedbackRequest, document: ReportDocument, html: str, pdf: bytes
+    feedback_request: FeedbackRequest, document: ReportDocument, html: str, pdf: bytes
 ) -> Report:
     """Store a rendered report, replacing an earlier build of the same request."""
-    report = report_for(request) or Report(request_id=request.id)
-    report.filename = report_filename(request)
+    report = report_for(feedback_request) or Report(request_id=feedback_request.id)
+    report.filename = report_filename(feedback_request)
     report.html = html
     report.pdf = pdf
     report.value_scores = [value.scores.get(ALL_RATERS) for value in document.result.values]
@@ -140,9 +141,9 @@ def keep_report(
     return report
 
 
-def report_for(request: FeedbackRequest) -> Report | None:
+def report_for(feedback_request: FeedbackRequest) -> Report | None:
     return db.session.execute(
-        db.select(Report).filter_by(request_id=request.id)
+        db.select(Report).filter_by(request_id=feedback_request.id)
     ).scalar_one_or_none()
 
 
@@ -175,9 +176,9 @@ def release_reports(cycle: Cycle) -> int:
     cycle.release(today())
     if not coaches_told:
         _tell_coaches(requests)
-    for request in requests:
-        if request.subject.active:
-            mails.send_report_ready(request, request.subject)
+    for feedback_request in requests:
+        if feedback_request.subject.active:
+            mails.send_report_ready(feedback_request, feedback_request.subject)
     record("reports.release", f"cycle {cycle.id}", f"{len(requests)} report(s)")
     return len(requests)
 
@@ -190,7 +191,11 @@ def _check_all_built(cycle: Cycle) -> list[FeedbackRequest]:
         )
     )
     built = built_request_ids(cycle)
-    unbuilt = [request.subject.name for request in requests if request.id not in built]
+    unbuilt = [
+        feedback_request.subject.name
+        for feedback_request in requests
+        if feedback_request.id not in built
+    ]
     if unbuilt:
         raise DomainError(
             f"{len(unbuilt)} report(s) are not built yet (for example {unbuilt[0]}'s); "
@@ -201,9 +206,9 @@ def _check_all_built(cycle: Cycle) -> list[FeedbackRequest]:
 
 def _tell_coaches(requests: list[FeedbackRequest]) -> int:
     told = 0
-    for request in requests:
-        coach = request.subject.coach
+    for feedback_request in requests:
+        coach = feedback_request.subject.coach
         if coach is not None and coach.active and coach.is_coach:
-            mails.send_report_ready(request, coach)
+            mails.send_report_ready(feedback_request, coach)
             told += 1
     return told

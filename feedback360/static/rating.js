@@ -99,6 +99,23 @@
       }
     });
     form.addEventListener("submit", function () { form.dataset.submitting = "1"; });
+
+    // An answer chosen while the page was still loading came before these listeners: save it now.
+    if (changedSinceLoad(form)) {
+      recount();
+      send();
+    }
+  }
+
+  function changedSinceLoad(form) {
+    var fields = form.querySelectorAll("input[type=radio], textarea");
+    for (var i = 0; i < fields.length; i += 1) {
+      var field = fields[i];
+      if (field.type === "radio" ? field.checked !== field.defaultChecked : field.value !== field.defaultValue) {
+        return true;
+      }
+    }
+    return false;
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -51,8 +51,8 @@ def build_report_chunk(
     everyone = set(db.session.scalars(db.select(FeedbackRequest.id).filter_by(cycle_id=cycle_id)))
     wanted = set(request_ids) - _kept(cycle, since)
     documents = [
-        (request.id, document)
-        for request, document in cycle_documents(cycle, skip=everyone - wanted)
+        (feedback_request.id, document)
+        for feedback_request, document in cycle_documents(cycle, skip=everyone - wanted)
     ]
     settings = settings_for(cycle)
     # End the reading transaction before rendering: on SQLite it holds the write lock, which
@@ -84,10 +84,10 @@ def _keep_once(
     request_id: int, document: ReportDocument, html: str, pdf: bytes, since: datetime | None
 ) -> None:
     # The request's row is locked while we look, so two workers never both keep one report.
-    request = db.session.get_one(FeedbackRequest, request_id, with_for_update=True)
-    kept = report_for(request)
+    feedback_request = db.session.get_one(FeedbackRequest, request_id, with_for_update=True)
+    kept = report_for(feedback_request)
     if kept is not None and (since is None or kept.built_at >= since):
         db.session.rollback()
         return
-    keep_report(request, document, html, pdf)
+    keep_report(feedback_request, document, html, pdf)
     db.session.commit()

@@ -337,3 +337,28 @@ def test_moving_on_straight_after_typing_keeps_every_word_and_asks_nothing(
     assert f"on value {pages}." not in rater.locator("main").inner_text()  # replaced
     assert dialogs == []
     visits.check(rater, "summary-after-quick-moves")
+
+
+def test_an_answer_chosen_before_the_page_script_arrives_is_still_saved(live_app, new_page):
+    """On a slow connection a rater can choose before rating.js has run: once it runs,
+    that choice is saved like any other, and the page says so."""
+    seed_cycle()
+    rater = new_page(1280)
+    held = []
+    rater.route("**/static/rating.js", lambda route: held.append(route))  # held back
+    rater.goto(mailed_link(live_app, "rater1@example.org"))
+    rater.get_by_role("link", name="Start", exact=True).click()
+    expect(rater.locator("h1")).to_contain_text("Value 1 of")
+    first = rater.locator(STATEMENT).first
+    first.get_by_role("radio", name="2 Rarely", exact=True).check()
+    expect(rater.locator(AUTOSAVE)).not_to_contain_text("Saved at")
+    with rater.expect_response(is_autosave) as saved:
+        held[0].continue_()
+    assert saved.value.ok
+    expect(rater.locator(AUTOSAVE)).to_contain_text("Saved at")
+    rater.context.close()
+
+    rater = new_page(1280)
+    rater.goto(mailed_link(live_app, "rater1@example.org"))
+    rater.get_by_role("link", name="Continue", exact=True).click()
+    assert rated_on_page(rater, "2 Rarely", how_many=1) == [True]

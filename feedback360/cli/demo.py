@@ -107,12 +107,12 @@ def _create_finished_cycle(framework: Framework) -> None:
     cycle.open()
     subject = person_by_email(SUBJECT_EMAIL)
     assert subject is not None  # noqa: S101 (created just above)
-    request = feedback.start_request(cycle, subject)
-    feedback.submit_self_assessment(request, _answers(framework, SELF_LEVEL, rng))
+    feedback_request = feedback.start_request(cycle, subject)
+    feedback.submit_self_assessment(feedback_request, _answers(framework, SELF_LEVEL, rng))
     for name, email, group in RATERS:
-        feedback.nominate(request, name, email, group)
-    feedback.send_invitations(request)
-    for number, invitation in enumerate(request.invitations):
+        feedback.nominate(feedback_request, name, email, group)
+    feedback.send_invitations(feedback_request)
+    for number, invitation in enumerate(feedback_request.invitations):
         answers = _answers(framework, RATER_LEVEL, rng)
         for value_index, text in COMMENTS[number :: len(RATERS)]:
             answers.comments[framework.values[value_index].id] = text
