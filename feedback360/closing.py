@@ -225,9 +225,17 @@ def _forget_old_pages() -> None:
     try:
         if engine.dialect.name == "sqlite":
             # secure_delete (set on every connection) zeroed what was deleted; the log holds
-            # the transaction's pages until a checkpoint copies them in, so empty it now.
+            # the transaction's pages until a checkpoint copies them in, so empty it now. On
+            # the driver's own connection: through SQLAlchemy it would begin a transaction
+            # (BEGIN IMMEDIATE here), inside which SQLite refuses any checkpoint.
             with engine.connect() as connection:
-                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                driver = connection.connection.dbapi_connection
+                busy, _, _ = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy:
+                log.warning(
+                    "After closing a cycle a reader kept the database's log; it "
+                    "empties at the next checkpoint."
+                )
         elif engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.exec_driver_sql(

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
+from sqlalchemy import types as sa_types
 
 from feedback360.accounts.services import person_by_email
 from feedback360.closing import close_cycle
@@ -222,11 +223,25 @@ def test_a_backup_taken_before_the_close_cannot_be_read_after_it(app, forty, tmp
             unseal(forty.answer_key_id, invitation_id, blob)
 
 
+def test_after_the_close_no_stored_answer_carries_a_date(app, forty):
+    """Reminder dates and the mail queue stay on the invitations; an answer has no day of
+    its own to be matched against them."""
+    closed(forty)
+    tables = inspect(db.engine)
+    for table in ("response", "rating", "comment"):
+        for column in tables.get_columns(table):
+            assert not isinstance(column["type"], (sa_types.Date, sa_types.DateTime)), (
+                table,
+                column["name"],
+            )
+
+
 @pytest.mark.parametrize("app", DATABASES[:1], indirect=True)  # the log file is SQLite's
 def test_the_sqlite_write_ahead_log_is_emptied_at_the_close(app, forty):
     cycle_id = forty.id
     db.session.remove()  # as a server between requests: no reader holds the log
-    closed(db.session.get(Cycle, cycle_id))
+    with whole_transactions():  # as the app and the command line run: BEGIN IMMEDIATE
+        closed(db.session.get(Cycle, cycle_id))
     wal = Path(str(db.engine.url.database) + "-wal")
     assert not wal.exists() or wal.stat().st_size == 0
 
