@@ -6,6 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 # axe-core for the browser tests, pinned by tests/browser/package-lock.json.
 AXE := tests/browser/node_modules/.installed
+# oidc-provider, the OpenID Connect provider of the single sign-on tests, pinned likewise.
+OIDC := tests/oidc/node_modules/.installed
 
 .PHONY: run test lint system-deps test-system-deps clean
 
@@ -20,7 +22,7 @@ run: $(VENV)/.installed-app system-deps
 # uses the suite's database. Without a reachable server the second pass stops at once and
 # says so (CI requires the server).
 PYTEST := $(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
-test: $(VENV)/.installed-test test-system-deps $(AXE)
+test: $(VENV)/.installed-test test-system-deps $(AXE) $(OIDC)
 	$(PYTEST)
 	FEEDBACK360_TEST_DATABASE=postgresql $(PYTEST)
 
@@ -43,6 +45,10 @@ $(AXE): tests/browser/package-lock.json | test-system-deps
 	cd tests/browser && npm ci --no-audit --no-fund
 	@touch $@
 
+$(OIDC): tests/oidc/package-lock.json | test-system-deps
+	cd tests/oidc && npm ci --no-audit --no-fund
+	@touch $@
+
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -57,4 +63,4 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 
 clean:
 	rm -rf $(VENV) instance dist build .pytest_cache .ruff_cache test-artifacts \
-		tests/browser/node_modules
+		tests/browser/node_modules tests/oidc/node_modules

@@ -4,12 +4,15 @@ Serve behind a reverse proxy that ends TLS; set TRUSTED_PROXIES in the feedback3
 to the number of proxies in front, so that rate limits see each visitor's own address.
 """
 
+from feedback360.ratelimits.workers import StartRefused, refuse_counts_per_worker
 from feedback360.security.redaction import redact_links_in_logs
 
 wsgi_app = "feedback360:create_app()"
 bind = "127.0.0.1:8000"
 workers = 2
 # With more than one worker, rate-limit counts must be shared: RATELIMIT_STORAGE_URI = Redis.
+# On memory counts the server refuses to start (see on_starting) unless
+# RATELIMIT_ALLOW_PER_WORKER = true.
 accesslog = "-"
 errorlog = "-"
 
@@ -17,3 +20,12 @@ errorlog = "-"
 # token there. Redacted here in the master, so every worker forked from it inherits it
 # before its first request.
 redact_links_in_logs()
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """Before any worker starts, with the worker count the command line settled on."""
+    try:
+        refuse_counts_per_worker(server.cfg.workers)
+    except StartRefused as problem:
+        server.log.error("%s", problem)  # in the error log as well as on the terminal
+        raise

@@ -12,6 +12,7 @@ from flask import Flask
 
 from feedback360.accounts.passwords import DEFAULT_METHOD as DEFAULT_PASSWORD_METHOD
 from feedback360.accounts.passwords import check_method
+from feedback360.accounts.sign_in_methods import check_settings as check_single_sign_on
 
 CONFIG_ENV = "FEEDBACK360_CONFIG"
 ENV_PREFIX = "FEEDBACK360"
@@ -40,18 +41,36 @@ DEFAULTS: dict[str, Any] = {
     "ANSWER_KEYS_DIR": None,
     # How passwords are hashed (werkzeug's method string); the default is memory-hard scrypt.
     "PASSWORD_HASH_METHOD": DEFAULT_PASSWORD_METHOD,
-    # Rate limits (see feedback360/ratelimits.py). In-memory counts are per worker process:
+    # Rate limits (see feedback360/ratelimits/). In-memory counts are per worker process:
     # with several workers, point this at Redis, e.g. "redis://127.0.0.1:6379/0".
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_KEY_PREFIX": "feedback360",
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,  # Redis down: count per worker meanwhile
-    "RATELIMIT_SIGN_IN_PER_ACCOUNT": "10 per minute; 50 per hour",  # failed sign-ins
-    "RATELIMIT_SIGN_IN_PER_ADDRESS": "30 per minute; 300 per hour",  # failed sign-ins
+    # Several gunicorn workers on memory counts would each allow the whole limit: refused
+    # at start unless this says that is accepted.
+    "RATELIMIT_ALLOW_PER_WORKER": False,
+    # Failed sign-ins: to one account from one address (then that address waits), from one
+    # address to any account, and to one account from anywhere (then it is under attack:
+    # each address that fails on it waits the pause between tries; nobody is blocked).
+    "RATELIMIT_SIGN_IN_PER_ACCOUNT_AND_ADDRESS": "10 per minute; 30 per hour",
+    "RATELIMIT_SIGN_IN_PER_ADDRESS": "30 per minute; 300 per hour",
+    "RATELIMIT_SIGN_IN_PER_ACCOUNT": "10 per hour",
+    "RATELIMIT_SIGN_IN_PAUSE_SECONDS": 30,
     "RATELIMIT_UNKNOWN_LINKS_PER_ADDRESS": "20 per minute; 100 per hour",
     "RATELIMIT_PER_LINK": "300 per minute; 3000 per hour",
+    "RATELIMIT_PASSWORD_LINKS_PER_ADDRESS": "5 per hour; 20 per day",
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none).
     "TRUSTED_PROXIES": 0,
+    # Single sign-on through an OpenID Connect provider (Entra ID, Okta, Keycloak, ADFS…):
+    # off while OIDC_ISSUER is empty. See the README's production section.
+    "OIDC_ISSUER": "",
+    "OIDC_CLIENT_ID": "",
+    "OIDC_CLIENT_SECRET": "",
+    "OIDC_EMAIL_CLAIM": "email",  # the ID token's claim holding the staff list's email address
+    # False (with single sign-on on): only administrators sign in with a password, for when
+    # the provider is down; nobody else is sent a set-password link.
+    "PASSWORD_SIGN_IN": True,
     # Report builds and mail run on Celery workers when a broker is set (redis://host:6379/0);
     # empty: in a local process pool and in the web process, as with nothing else installed.
     "CELERY_BROKER_URL": "",
@@ -102,6 +121,10 @@ def _fill_instance_defaults(app: Flask) -> None:
         check_method(app.config["PASSWORD_HASH_METHOD"])
     except ValueError as error:
         raise ConfigError(f"PASSWORD_HASH_METHOD cannot be used: {error}") from error
+    try:
+        check_single_sign_on(app.config)
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
 
 
 def _instance_secret(instance: Path) -> str:

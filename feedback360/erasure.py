@@ -146,6 +146,8 @@ def _anonymise_person(person: Person) -> None:
     person.name = ERASED_NAME
     person.email = f"erased-{person.id}@erased.invalid"  # unique, and never deliverable
     person.password_hash = None
+    person.oidc_subject = None  # the provider's id for them is theirs too
+    person.totp_secret = person.totp_last_step = person.recovery_code_hashes = None
     person.staff_type = person.business_unit = None
     person.line_manager = person.coach = None
     person.is_admin = person.is_coach = False

@@ -26,6 +26,10 @@ class RowId(IntegerConverter):
 
 def init_app(app: Flask) -> None:
     from feedback360 import about, input_checks
+    from feedback360.accounts.password_views import bp as passwords
+    from feedback360.accounts.second_factor_views import bp as second_factor
+    from feedback360.accounts.sign_in_methods import password_sign_in_allowed, passwords_replaced
+    from feedback360.accounts.sso_views import bp as single_sign_on
     from feedback360.accounts.views import bp as accounts
     from feedback360.admin import bp as admin
     from feedback360.coaching.views import bp as coaching
@@ -37,9 +41,26 @@ def init_app(app: Flask) -> None:
 
     app.url_map.converters["int"] = RowId
     # The words the templates share, each from its one home.
-    app.jinja_env.globals.update(journey=JOURNEY, report_step=REPORT)
+    app.jinja_env.globals.update(
+        journey=JOURNEY,
+        report_step=REPORT,
+        password_sign_in_allowed=password_sign_in_allowed,
+        passwords_replaced=passwords_replaced,
+    )
     app.jinja_env.filters.update(long_date=long_date, short_moment=short_moment)
-    for blueprint in (about.bp, accounts, admin, approvals, coaching, feedback, rater, reports):
+    for blueprint in (
+        about.bp,
+        accounts,
+        passwords,
+        second_factor,
+        single_sign_on,
+        admin,
+        approvals,
+        coaching,
+        feedback,
+        rater,
+        reports,
+    ):
         app.register_blueprint(blueprint)
     input_checks.init_app(app)
 

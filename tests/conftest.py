@@ -11,8 +11,9 @@ from email import message_from_bytes
 from email.message import Message
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import pyotp
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
@@ -22,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
 from feedback360 import create_app
+from feedback360.accounts import second_factor
 from feedback360.accounts.models import Person
 from feedback360.accounts.services import add_person, person_by_email
 from feedback360.cycles.models import Cycle
@@ -32,6 +34,7 @@ from feedback360.frameworks.models import Framework
 from feedback360.frameworks.services import bundled_framework, load_framework, read_framework_file
 from feedback360.reports import render
 from feedback360.sqlite import looking_between_requests, whole_transactions
+from feedback360.timeutil import utcnow
 from tests.databases import (  # noqa: F401  (DATABASES and postgres_database: for the tests)
     DATABASES,
     POSTGRES_URL,
@@ -268,11 +271,20 @@ def framework(app: Flask) -> Framework:
     return loaded
 
 
+def add_signed_up(name: str, email: str, **details: Any) -> Person:
+    """A person with the password PASSWORD and, if they need one, a second factor set up,
+    as after their first sign-in (uncommitted)."""
+    person = add_person(name, email, password=PASSWORD, **details)
+    if second_factor.required_for(person):
+        person.totp_secret = pyotp.random_base32()
+    return person
+
+
 @pytest.fixture
 def make_person(app: Flask) -> Callable[..., Person]:
     def make(name: str = "Sam Taylor", email: str | None = None, **roles: bool) -> Person:
         email = email or f"{name.lower().replace(' ', '.')}@example.org"
-        person = add_person(name, email, password=PASSWORD, **roles)
+        person = add_signed_up(name, email, **roles)
         db.session.commit()
         return person
 
@@ -361,7 +373,34 @@ def nominate_and_send(client: FlaskClient, request_page: str, raters):  # type: 
 
 
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
-    return submit_form(client, "/sign-in", {"email": email, "password": password})
+    """Sign in through the page, as the person would: an administrator or coach then types
+    the code their authenticator app shows (set up first, if it is not yet)."""
+    response = submit_form(client, "/sign-in", {"email": email, "password": password})
+    step = response.headers.get("Location", "")
+    if step.endswith("/sign-in/set-up"):
+        html = client.get(step).text
+        secret = re.search(r'class="setup-key">([A-Z2-7]+)<', html).group(1)  # type: ignore[union-attr]
+        data = {"csrf_token": csrf_token(html), "code": pyotp.TOTP(secret).now()}
+        return client.post(step, data=data)  # the page of recovery codes, signed in
+    if step.endswith("/sign-in/code"):
+        return submit_form(client, step, {"code": authenticator_code(email)})
+    return response
+
+
+def authenticator_code(email: str) -> str:
+    """The code the person's authenticator app shows now, one not used before: when this
+    half-minute's codes are spent, the test moves on as if the next had come."""
+    db.session.expire_all()
+    person = person_by_email(email)
+    assert person is not None
+    assert person.totp_secret is not None
+    totp = pyotp.TOTP(person.totp_secret)
+    now = totp.timecode(utcnow())
+    last = person.totp_last_step if person.totp_last_step is not None else now - 2
+    if last >= now + 1:
+        person.totp_last_step = last = now - 2
+        db.session.commit()
+    return totp.generate_otp(max(now - 1, last + 1))
 
 
 def outbox_messages(app: Flask) -> list[Message]:

@@ -117,7 +117,8 @@ def test_the_database_keeps_only_a_hash_of_the_token(app, newcomer):
 @pytest.mark.parametrize(
     ("password", "confirm", "message"),
     [
-        ("too short", "too short", "Use between 10 and 200 characters."),
+        ("too short", "too short", "Use between 12 and 200 characters."),
+        ("password1234", "password1234", "That password is one of the most common"),
         (NEW_PASSWORD, "something else", "The two passwords are not the same."),
         ("", "", "Enter a password."),
     ],

@@ -84,7 +84,7 @@ def test_people_add_asks_for_the_password_when_not_given(runner, client):
     ("email", "password", "reason"),
     [
         ("JO@example.org", "another long one", "jo@example.org is already registered."),
-        ("max@example.org", "short", "Use between 10 and 200 characters."),
+        ("max@example.org", "short", "Use between 12 and 200 characters."),
         ("not-an-email", JO_PASSWORD, "“not-an-email” is not a valid email address"),
     ],
     ids=["duplicate-email", "short-password", "invalid-email"],

@@ -243,6 +243,8 @@ def value_pages(key: str, ident: Callable[[FuzzWorld], object]) -> Urls:
     return lambda facts: [{key: ident(facts), "number": n} for n in (1, 2, len(facts.values))]
 
 
+CODES = ["123456", "abcde-fghij", "", "1" * 41]
+
 TARGETS: dict[str, Target] = {
     "accounts.sign_in": Target(
         ANONYMOUS,
@@ -261,6 +263,27 @@ TARGETS: dict[str, Target] = {
             "confirm": ["a long enough password", "other"],
         },
     ),
+    "passwords.forgot": Target(
+        ANONYMOUS,
+        nobody,
+        lambda facts: {"email": [*EMAILS.values(), "nobody@example.org", "not-an-email"]},
+    ),
+    "passwords.change": Target(
+        STAFF,
+        nobody,
+        lambda facts: {
+            "current": [PASSWORD, "wrong"],
+            "password": ["a brand new passphrase", "short", "password1234"],
+            "confirm": ["a brand new passphrase", "other"],
+        },
+    ),
+    # Without a right password just given, both send the browser back to signing in; with
+    # one, tests/test_second_factor.py sends them hostile codes.
+    "second_factor.code": Target(ANONYMOUS, nobody, lambda facts: {"code": CODES}),
+    "second_factor.set_up": Target(ANONYMOUS, nobody, lambda facts: {"code": CODES}),
+    # Single sign-on is not set up in this world; tests/test_single_sign_on.py fuzzes it
+    # against a real provider.
+    "single_sign_on.start": Target(ANONYMOUS, nobody, lambda facts: {"next": ["/", "//x"]}),
     "admin.new_cycle": Target(ADMIN, nobody, cycle_fields),
     "admin.cycle_settings": Target(ADMIN, each_cycle, cycle_fields),
     "admin.confirm": Target(
@@ -290,6 +313,9 @@ TARGETS: dict[str, Target] = {
         ADMIN, lambda facts: [{"person_id": facts.world.ben}, {"person_id": facts.former}]
     ),
     "admin.person_password_link": Target(ADMIN, ben),
+    "admin.person_second_factor_clear": Target(
+        ADMIN, lambda facts: [{"person_id": person} for person in facts.people[:4]]
+    ),
     "admin.person_erase": Target(
         ADMIN, ben, lambda facts: {"confirm_email": ["ben@example.org", "BEN@example.org "]}
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from feedback360.accounts.models import Person
+from feedback360.accounts.services import add_person
 from feedback360.audit.models import AuditEntry
 from feedback360.extensions import db
 from tests.conftest import csrf_token, page_text, sign_in, submit_form
@@ -59,6 +60,34 @@ def test_the_list_searches_by_name_or_email_and_filters_by_unit(admin, staff):
     assert "Kim Lee" in in_unit
     assert "Sam Taylor" not in in_unit
     assert "Nobody matches that search." in admin.get("/admin/people?q=zzz").text
+
+
+@pytest.mark.parametrize(
+    ("asked_for", "shown"),
+    [
+        ("2", "Page 2 of 2"),
+        ("3", "Page 2 of 2"),
+        ("99999999999999999999", "Page 2 of 2"),  # more than any database can count to
+        ("9" * 400, "Page 2 of 2"),
+        ("0", "Page 1 of 2"),
+        ("-99999999999999999999", "Page 1 of 2"),
+        ("two", "Page 1 of 2"),
+    ],
+)
+def test_any_page_number_shows_a_page_of_people(admin, asked_for, shown):
+    for n in range(60):  # with Ada, 61 people: two pages of 50
+        add_person(f"Person {n:02}", f"person{n}@example.org")
+    db.session.commit()
+    response = admin.get(f"/admin/people?page={asked_for}")
+    assert response.status_code == 200
+    text = page_text(response.text)
+    assert shown in text
+    assert ("Person 59" in text) == shown.startswith("Page 2")
+
+
+def test_any_page_number_shows_a_page_of_the_audit_log(admin):
+    for page in ("99999999999999999999", "-1", "two"):
+        assert admin.get(f"/admin/audit?page={page}").status_code == 200
 
 
 def test_a_persons_page_shows_their_details(admin, staff):

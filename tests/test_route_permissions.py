@@ -38,6 +38,7 @@ from feedback360.reports.services import release_reports
 from feedback360.timeutil import today
 from tests.conftest import (
     PASSWORD,
+    add_signed_up,
     csrf_token,
     nominate_colleague,
     running_app,
@@ -172,11 +173,11 @@ def approving_cycle(framework: Framework, amy: Person, ben: Person) -> tuple[Cyc
 
 def build_world() -> World:
     framework, _ = load_framework(read_framework_file(bundled_framework("mps-2006")))
-    add_person("Ada Admin", EMAILS[ADMIN], password=PASSWORD, is_admin=True)
+    add_signed_up("Ada Admin", EMAILS[ADMIN], is_admin=True)
     add_person("Dana New", "dana@example.org")  # on the staff list, to be nominated
     mo = add_person("Mo Manager", EMAILS[MANAGER], password=PASSWORD)
-    cora = add_person("Cora Coach", EMAILS[COACH], password=PASSWORD, is_coach=True)
-    otto = add_person("Otto Coach", EMAILS[OTHER_COACH], password=PASSWORD, is_coach=True)
+    cora = add_signed_up("Cora Coach", EMAILS[COACH], is_coach=True)
+    otto = add_signed_up("Otto Coach", EMAILS[OTHER_COACH], is_coach=True)
     amy = add_person("Amy Staff", EMAILS[STAFF], password=PASSWORD, line_manager=mo)
     ben = add_person("Ben Staff", "ben@example.org", password=PASSWORD)
     nell = add_person("Nell New", "nell@example.org")
@@ -356,6 +357,21 @@ RULES: dict[str, Rule] = {
         form={"password": "short", "confirm": "short"},
         link_is_the_key=True,
     ),
+    # The second step of signing in: whoever gave the right password just now; anyone
+    # else is sent to sign in (or home, when signed in already).
+    "second_factor.code": Rule(own=for_roles(ROLES), form={"code": "000000"}),
+    "second_factor.set_up": Rule(own=for_roles(ROLES), form={"code": "000000"}),
+    # Passwords: a link by mail for anyone who asks; changing it, for whoever is signed in.
+    "passwords.forgot": Rule(own=for_roles(ROLES), form={"email": "nobody@example.org"}),
+    "passwords.change": Rule(
+        own=for_roles(SIGNED_IN),
+        form={"current": "not it at all", "password": "a new long one", "confirm": "x"},
+    ),
+    # Single sign-on: anyone may start it and come back from the provider (here it is not
+    # set up, so they are sent to the sign-in page; the signed-in go home). With a real
+    # provider: tests/test_single_sign_on.py.
+    "single_sign_on.start": Rule(own=for_roles(ROLES)),
+    "single_sign_on.finish": Rule(own=for_roles(ROLES)),
     # Administration: administrators only.
     "admin.index": admin_only(),
     "admin.audit_log": admin_only(),
@@ -389,6 +405,7 @@ RULES: dict[str, Rule] = {
     "admin.person_deactivate": admin_person(),
     "admin.person_reactivate": admin_person(),
     "admin.person_password_link": admin_person(),
+    "admin.person_second_factor_clear": admin_person(),
     "admin.person_erase": admin_person(confirm_email="not-ben@example.org"),
     # Approving nominations: the subject's line manager, or an administrator if none.
     "approvals.index": Rule(own=for_roles(SIGNED_IN)),

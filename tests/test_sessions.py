@@ -6,9 +6,10 @@ import time
 
 import pytest
 
+from feedback360.accounts.services import add_person
 from feedback360.extensions import db
 from feedback360.security.sessions import LAST_SEEN, SIGNED_IN_AT, TIMED_OUT
-from tests.conftest import csrf_token, page_text, running_app, sign_in, submit_form
+from tests.conftest import PASSWORD, csrf_token, page_text, running_app, sign_in, submit_form
 
 
 def signed_in(app, email="sam@example.org"):  # type: ignore[no-untyped-def]
@@ -41,6 +42,30 @@ def test_cookies_are_secure_when_the_site_is_https(tmp_path, monkeypatch):
         assert app.config["SESSION_COOKIE_SECURE"] is True
         assert app.config["REMEMBER_COOKIE_SECURE"] is True
         assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+@pytest.mark.suite_database
+def test_over_https_the_session_cookie_is_bound_to_this_host(tmp_path, monkeypatch):
+    """The __Host- prefix: browsers take the cookie only if Secure, for the whole site and
+    no domain, so a neighbouring subdomain can neither read nor plant it."""
+    with running_app(tmp_path, monkeypatch, BASE_URL="https://feedback.example.org") as app:
+        add_person("Sam Taylor", "sam@example.org", password=PASSWORD)
+        db.session.commit()
+        browser = app.test_client()
+        cookie = sign_in(browser, "sam@example.org").headers["Set-Cookie"]
+        assert cookie.startswith("__Host-session=")
+        attributes = {part.strip().split("=")[0] for part in cookie.split(";")[1:]}
+        assert {"Secure", "Path", "HttpOnly", "SameSite"} <= attributes
+        assert "Path=/;" in cookie
+        assert "Domain" not in attributes
+        assert browser.get("/").status_code == 200  # still signed in with the prefixed cookie
+        assert app.config["REMEMBER_COOKIE_NAME"].startswith("__Host-")
+
+
+def test_over_plain_http_the_session_cookie_has_no_prefix(app, make_person):
+    make_person("Sam Taylor", "sam@example.org")
+    cookie = sign_in(app.test_client(), "sam@example.org").headers["Set-Cookie"]
+    assert cookie.startswith("session=")
 
 
 def test_signing_in_starts_a_fresh_session(app, make_person):

@@ -7,16 +7,11 @@ import base64
 import hmac
 import http.cookiejar
 import logging
-import os
 import re
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -27,10 +22,9 @@ from feedback360.feedback.links import rater_link, rater_token
 from feedback360.feedback.models import Invitation
 from feedback360.security.redaction import redact
 from tests.conftest import csrf_token, serving
-from tests.servers import free_port
+from tests.gunicorn_server import fetch, gunicorn, serving_with
 
 TOKEN = re.compile(r"/r/([A-Za-z0-9_\-]{20,})")
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def all_invitations() -> list[Invitation]:
@@ -89,6 +83,18 @@ def test_a_link_stops_working_when_the_cycle_closes(app, invited, client, runner
         ('"GET /r/thanks HTTP/1.1" 200', '"GET /r/thanks HTTP/1.1" 200'),
         ("GET /r/declined", "GET /r/declined"),
         ("GET /requests/3", "GET /requests/3"),
+        # Encoded, the path still reaches the link's page: redacted after decoding.
+        ('"GET /r%2FAbC-12_x HTTP/1.1" 200', '"GET /r/[redacted] HTTP/1.1" 200'),
+        ('"GET /%72/AbC-12_x/form HTTP/1.1"', '"GET /r/[redacted]/form HTTP/1.1"'),
+        ("GET /%72%2f%41bC-12_x", "GET /r/[redacted]"),
+        ("GET /r%252FAbC-12_x", "GET /r/[redacted]"),  # encoded twice
+        ("GET /r//AbC-12_x", "GET /r//[redacted]"),  # werkzeug merges the slashes
+        ("GET /account%2Fset-password%2FZz9-_a", "GET /account/set-password/[redacted]"),
+        ("GET /account//set-password/Zz9-_a", "GET /account//set-password/[redacted]"),
+        ("GET /sign-in?next=%2Fr%2FAbC-12_x", "GET /sign-in?next=/r/[redacted]"),
+        ("GET /r%2FAbC%0d%0aforged%20line", "GET /r/[redacted]%0D%0Aforged%20line"),
+        ("GET /r%2Fthanks", "GET /r%2Fthanks"),
+        ("GET /search?q=50%25%2F100", "GET /search?q=50%25%2F100"),
     ],
 )
 def test_tokens_are_redacted_from_log_lines(line, expected):
@@ -163,63 +169,38 @@ def test_a_raters_whole_journey_over_a_real_server_logs_no_token(
         assert token not in logged
 
 
-def test_gunicorn_with_our_config_logs_no_token(app, invited, tmp_path):
+def test_gunicorn_with_our_config_logs_no_token(app, invited, make_person, tmp_path):
     links = invited()
     link = links["rater1@example.org"]
     token = link.rsplit("/", 1)[-1]
+    password_token = issue_password_token(make_person("Ada Admin", "ada@example.org"))
     db.session.commit()
-    port = free_port()
-    access_log = tmp_path / "access.log"
-    environment = {
-        **os.environ,
-        "FEEDBACK360_INSTANCE_PATH": str(tmp_path / "instance"),
-        "FEEDBACK360_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        "FEEDBACK360_SECRET_KEY": app.config["SECRET_KEY"],
-    }
-    server = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--access-logfile",
-            str(access_log),
-            "--error-logfile",
-            str(tmp_path / "error.log"),
-        ],
-        cwd=ROOT,
-        env=environment,
+    server = gunicorn(
+        tmp_path,
+        "--workers",
+        "1",
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        SECRET_KEY=app.config["SECRET_KEY"],
     )
-    try:
-        statuses = [
-            fetch(f"http://127.0.0.1:{port}{path}")
-            for path in (link, f"{link}/form", "/r/" + "y" * 43, "/r/thanks")
-        ]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    assert statuses == [200, 200, 404, 200]
-    logged = access_log.read_text() + (tmp_path / "error.log").read_text()
+    # Encoded, each path still reaches the link's page (gunicorn decodes it before routing).
+    paths = {
+        link: 200,
+        f"{link}/form": 200,
+        f"/r%2F{token}": 200,
+        f"/%72/{token}": 200,
+        f"/%72%2F{token}/form": 200,
+        f"/account/set-password/{password_token}": 200,
+        f"/account%2Fset-password%2F{password_token}": 200,
+        "/r/" + "y" * 43: 404,
+        "/r/thanks": 200,
+    }
+    with serving_with(server) as base:
+        statuses = {path: fetch(base + urllib.parse.urlsplit(path).path) for path in paths}
+    assert statuses == paths
+    logged = server.logged
     assert "/r/[redacted]" in logged
+    assert "/account/set-password/[redacted]" in logged
     assert "/r/thanks" in logged
     assert token not in logged
+    assert password_token not in logged
     assert "y" * 43 not in logged
-
-
-def fetch(url: str) -> int:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310
-                return int(response.status)
-        except urllib.error.HTTPError as error:
-            return error.code
-        except urllib.error.URLError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)  # gunicorn still starting

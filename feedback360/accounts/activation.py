@@ -13,6 +13,7 @@ from flask import current_app
 from feedback360.accounts import mails
 from feedback360.accounts.models import Person
 from feedback360.accounts.passwords import check_new_password
+from feedback360.accounts.sign_in_methods import password_sign_in_allowed
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.timeutil import utcnow
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 LINK_LIFETIME = timedelta(days=7)
 # Why a link cannot be used, as the link-problem page explains it.
 INVALID, EXPIRED, INACTIVE = "invalid", "expired", "inactive"
+SINGLE_SIGN_ON = "single-sign-on"  # they now sign in through the organisation's provider
 
 
 class LinkProblem(DomainError):
@@ -34,13 +36,18 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_password_token(person: Person) -> str:
+def issue_password_token(person: Person, lifetime: timedelta = LINK_LIFETIME) -> str:
     """A new 256-bit token for the person, replacing any earlier one; only its hash is kept."""
     if not person.active:
         raise DomainError(f"{person.name} is deactivated; reactivate them first.")
+    if not password_sign_in_allowed(person):
+        raise DomainError(
+            f"{person.name} signs in with their organisation account: with single sign-on, "
+            "only administrators keep a password."
+        )
     token = secrets.token_urlsafe(32)
     person.password_token_hash = _hash(token)
-    person.password_token_expires_at = utcnow() + LINK_LIFETIME
+    person.password_token_expires_at = utcnow() + lifetime
     return token
 
 
@@ -59,6 +66,8 @@ def person_for_token(token: str) -> Person:
         raise LinkProblem(INVALID)  # never issued, replaced by a newer link, or already used
     if not person.active:
         raise LinkProblem(INACTIVE)
+    if not password_sign_in_allowed(person):
+        raise LinkProblem(SINGLE_SIGN_ON)  # a link sent before passwords were switched off
     expires = person.password_token_expires_at
     if expires is None or expires <= utcnow():
         raise LinkProblem(EXPIRED)

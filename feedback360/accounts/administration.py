@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from feedback360.accounts import second_factor
 from feedback360.accounts.activation import issue_password_token
 from feedback360.accounts.models import Person
 from feedback360.audit.services import record
@@ -60,6 +61,16 @@ def deactivate(person: Person, *, acting: Person) -> None:
         raise DomainError("You cannot deactivate yourself.")
     person.deactivate()
     record("person.deactivate", _target(person), actor=acting)
+
+
+def clear_second_factor(person: Person, *, acting: Person) -> None:
+    """A lost phone and no recovery code left: they set the app up again at the next sign-in
+    (with their password, so a stolen phone alone still signs nobody in)."""
+    if not second_factor.is_set_up(person):
+        raise DomainError(f"{person.name} has no second factor set up.")
+    second_factor.clear(person)
+    person.end_sessions()
+    record("person.second_factor_clear", _target(person), actor=acting)
 
 
 def reactivate(person: Person, *, acting: Person) -> None:

@@ -8,6 +8,7 @@ from feedback360.accounts.activation import issue_password_token
 from feedback360.accounts.csv_reading import ImportRefused, read_table
 from feedback360.accounts.import_rows import PersonRow, check_rows
 from feedback360.accounts.models import Person
+from feedback360.accounts.sign_in_methods import password_sign_in_allowed
 from feedback360.audit.services import record
 from feedback360.extensions import db
 
@@ -70,7 +71,12 @@ def import_people(
         if person.coach is not None and not person.coach.is_coach:
             person.coach = None  # someone who lost the coach role no longer coaches anyone
     db.session.flush()
-    outcome.links = [(person, issue_password_token(person)) for person in welcome]
+    # With single sign-on only, nobody but administrators is sent a set-password link.
+    outcome.links = [
+        (person, issue_password_token(person))
+        for person in welcome
+        if password_sign_in_allowed(person)
+    ]
     record("people.import", detail=outcome.summary(), actor=acting)
     return outcome
 

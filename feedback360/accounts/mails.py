@@ -22,3 +22,19 @@ this message, you can ignore it.
 feedback360
 """
     send_mail(person.email, "Set your feedback360 password", body)
+
+
+def send_password_reset(person: Person, link: str, *, hours: int) -> None:
+    body = f"""Dear {person.first_name},
+
+Someone, probably you, asked to choose a new feedback360 password for {person.email}.
+
+Choose it with this link. It works once and expires in {hours} hours:
+
+{link}
+
+If you did not ask, you can ignore this message: your password stays as it is.
+
+feedback360
+"""
+    send_mail(person.email, "Choose a new feedback360 password", body)

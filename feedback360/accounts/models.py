@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback360.accounts.passwords import hash_password, password_matches
@@ -35,6 +35,15 @@ class Person(UserMixin, db.Model):
     # A one-time "set your password" link: only its hash is kept (see accounts.activation).
     password_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_token_expires_at: Mapped[datetime | None]
+    # The single sign-on provider's `sub` for them, linked at their first sign-in through
+    # it: later sign-ins match on it, since an email address can change hands.
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # Their second factor (accounts.second_factor): the authenticator app's secret, the
+    # last time step a code was used for (each code works once), and the hashes of the
+    # recovery codes not used yet, space-separated.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    recovery_code_hashes: Mapped[str | None] = mapped_column(Text)
     # Set when the person's data was erased on request; the row stays, anonymised.
     erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,6 +8,7 @@ from sqlalchemy import func, or_
 
 from feedback360.accounts.models import Person
 from feedback360.accounts.passwords import check_new_password, password_matches
+from feedback360.accounts.sign_in_methods import password_sign_in_allowed
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 
@@ -33,6 +34,8 @@ def authenticate(email: str, password: str) -> Person | None:
         return None
     if not person.check_password(password) or not person.active:
         return None
+    if not password_sign_in_allowed(person):
+        return None  # single sign-on only: their password, if they had one, is no way in
     return person
 
 
@@ -71,6 +74,9 @@ def add_person(
     return person
 
 
+PEOPLE_PER_PAGE = 50
+
+
 def find_people(text: str = "", business_unit: str = "", page: int = 1) -> Pagination:
     """People whose name or email holds the text, in a business unit if given, by name."""
     query = db.select(Person).order_by(Person.name, Person.id)
@@ -84,7 +90,11 @@ def find_people(text: str = "", business_unit: str = "", page: int = 1) -> Pagin
         )
     if business_unit:
         query = query.filter_by(business_unit=business_unit)
-    return db.paginate(query, page=page, per_page=50, error_out=False)
+    # A page past the last shows the last: a number too large for the database never reaches it.
+    total = db.session.scalar(db.select(func.count()).select_from(query.subquery())) or 0
+    last_page = max(1, -(-total // PEOPLE_PER_PAGE))
+    page = min(max(page, 1), last_page)
+    return db.paginate(query, page=page, per_page=PEOPLE_PER_PAGE, error_out=False)
 
 
 def _escape_like(text: str) -> str:

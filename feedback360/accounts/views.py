@@ -7,6 +7,7 @@ from functools import partial
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -18,10 +19,13 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from feedback360.accounts import activation
+from feedback360.accounts import activation, second_factor, second_factor_views, sso_client
 from feedback360.accounts.forms import SetPasswordForm, SignInForm
+from feedback360.accounts.local_paths import local_path
 from feedback360.accounts.models import Person
 from feedback360.accounts.services import authenticate
+from feedback360.accounts.signals import sign_in_refused
+from feedback360.accounts.sso_views import sign_in_choices
 from feedback360.actions import run_form_action
 from feedback360.extensions import db
 
@@ -35,18 +39,19 @@ def sign_in() -> str | WerkzeugResponse:
     form = SignInForm()
     if form.validate_on_submit():
         person = authenticate(form.email.data or "", form.password.data or "")
+        if person is not None and second_factor.required_for(person):
+            return second_factor_views.begin(person, _local_target(request.args.get("next")))
         if person is not None:
             login_user(person)
             return redirect(_local_target(request.args.get("next")))
         form.password.errors.append("That email address and password do not match.")
-    return render_template("accounts/sign_in.html", form=form)
+        sign_in_refused.send(current_app._get_current_object(), email=form.email.data or "")
+    return render_template("accounts/sign_in.html", form=form, choices=sign_in_choices())
 
 
 def _local_target(target: str | None) -> str:
     """Where to go after signing in: the page asked for, if it is on this site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("feedback.home")
+    return local_path(target) or url_for("feedback.home")
 
 
 @bp.post("/sign-out")
@@ -56,10 +61,13 @@ def sign_out() -> WerkzeugResponse:
     # every session of the person ends (as deactivation does).
     current_user.end_sessions()
     db.session.commit()
+    id_token = session.get(sso_client.ID_TOKEN)
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
-    return redirect(url_for("accounts.sign_in"))
+    # Signed in through single sign-on: the provider's session ends too, where it offers that.
+    sign_in_page = url_for("accounts.sign_in")
+    return redirect(sso_client.sign_out_url(id_token, return_to=sign_in_page) or sign_in_page)
 
 
 @bp.route("/account/set-password/<token>", methods=["GET", "POST"])

@@ -150,6 +150,16 @@ def _press(person_id: int, change: Callable[..., object], done: str) -> Werkzeug
     return _act(person, partial(change, person, acting=_me()), done)
 
 
+@bp.post("/people/<int:person_id>/second-factor/clear")
+@admin_required
+def person_second_factor_clear(person_id: int) -> WerkzeugResponse:
+    return _press(
+        person_id,
+        administration.clear_second_factor,
+        "Second factor cleared: they set it up again when they next sign in.",
+    )
+
+
 @bp.post("/people/<int:person_id>/password-link")
 @admin_required
 def person_password_link(person_id: int) -> WerkzeugResponse:

@@ -8,9 +8,11 @@ import re
 
 from flask import Flask, Response, current_app, request
 
+from feedback360.accounts.sign_in_methods import provider_origin
+
 POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'{style_hashes}; "
-    "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'{provider}; "
     "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
@@ -33,7 +35,11 @@ def content_security_policy(response: Response) -> str:
     hashes: list[str] = []
     if request.endpoint in STORED_REPORT_PAGES and response.mimetype == "text/html":
         hashes = style_hashes(response.get_data(as_text=True))
-    return POLICY.format(style_hashes="".join(" " + h for h in hashes))
+    # Signing in and out with single sign-on posts a form that leads on to the provider.
+    provider = provider_origin(current_app.config)
+    return POLICY.format(
+        style_hashes="".join(" " + h for h in hashes), provider=f" {provider}" if provider else ""
+    )
 
 
 def served_over_https() -> bool:

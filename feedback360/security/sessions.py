@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import logout_user, user_logged_in
 
 SIGNED_IN_AT, LAST_SEEN = "signed_in_at", "last_seen"
+HOST_PREFIX = "__Host-"
 # What Flask-Login writes at sign-in; everything else in the session is from before it.
 SIGN_IN_KEYS = ("_user_id", "_fresh", "_id", "_remember", "_remember_seconds")
 # Writing the time on every request would re-send the cookie each time; a minute is enough.
@@ -18,12 +19,21 @@ TIMED_OUT = "You were signed out because you had been away for a while. Please s
 
 
 def configure_cookies(app: Flask) -> None:
-    """HttpOnly and SameSite=Lax always; Secure when the site is served over HTTPS."""
+    """HttpOnly and SameSite=Lax always; over HTTPS (BASE_URL), Secure and the __Host- prefix.
+
+    A __Host- cookie is taken by browsers only if Secure, for the path / and with no
+    domain, so no other host (a neighbouring subdomain) can set or overwrite it. The
+    remember cookie is not used (sign-in never asks for it) but is held to the same rule.
+    """
     secure = str(app.config["BASE_URL"]).startswith("https://")
-    for cookie in ("SESSION_COOKIE", "REMEMBER_COOKIE"):
+    for cookie, name in (("SESSION_COOKIE", "session"), ("REMEMBER_COOKIE", "remember_token")):
         app.config[f"{cookie}_HTTPONLY"] = True
         app.config[f"{cookie}_SAMESITE"] = "Lax"
         app.config[f"{cookie}_SECURE"] = secure
+        if secure:
+            app.config[f"{cookie}_NAME"] = HOST_PREFIX + name
+            app.config[f"{cookie}_PATH"] = "/"
+            app.config[f"{cookie}_DOMAIN"] = None
 
 
 def start_fresh_session(_app: Flask, **_: Any) -> None:

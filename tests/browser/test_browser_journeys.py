@@ -12,13 +12,22 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from feedback360.accounts.services import add_person
+from feedback360.accounts import second_factor
+from feedback360.accounts.services import add_person, person_by_email
 from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
 from feedback360.frameworks.services import bundled_framework, load_framework, read_framework_file
-from tests.conftest import BUILD_TIMEOUT, PASSWORD, outbox_messages, poll_until, text_of
+from tests.conftest import (
+    BUILD_TIMEOUT,
+    PASSWORD,
+    add_signed_up,
+    authenticator_code,
+    outbox_messages,
+    poll_until,
+    text_of,
+)
 
 # The app each journey is served by runs on the suite's database.
 pytestmark = pytest.mark.suite_database
@@ -31,8 +40,8 @@ def seed_cycle(*, send: bool = True, **settings: object):  # type: ignore[no-unt
     """Sam Taylor (coached by Cora Lane) nominates five peers in an open cycle and, when
     `send`, invites them; Ada administers."""
     framework, _ = load_framework(read_framework_file(bundled_framework("mps-2006")))
-    add_person("Ada Admin", "ada@example.org", password=PASSWORD, is_admin=True)
-    coach = add_person("Cora Lane", "cora@example.org", password=PASSWORD, is_coach=True)
+    add_signed_up("Ada Admin", "ada@example.org", is_admin=True)
+    coach = add_signed_up("Cora Lane", "cora@example.org", is_coach=True)
     sam = add_person("Sam Taylor", "sam@example.org", password=PASSWORD)
     sam.coach = coach
     cycle = create_cycle(CYCLE, framework, min_raters=len(RATERS), **settings)
@@ -67,6 +76,9 @@ def sign_in(page, email: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    if second_factor.required_for(person_by_email(email)):  # type: ignore[arg-type]
+        page.get_by_label("Code", exact=True).fill(authenticator_code(email))
+        page.get_by_role("button", name="Sign in").click()
     sees(page.locator("header"), "Sign out")
 
 
