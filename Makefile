@@ -11,9 +11,10 @@ OIDC := tests/oidc/node_modules/.installed
 
 .PHONY: run test lint system-deps test-system-deps clean
 
+# Links in the demo's mail name HOST and PORT, as `feedback360 run` does for its own mail.
 run: $(VENV)/.installed-app system-deps
 	$(BIN)/feedback360 db upgrade
-	$(BIN)/feedback360 demo
+	FEEDBACK360_SERVED_AT=http://$(HOST):$(PORT) $(BIN)/feedback360 demo
 	@echo "Open http://$(HOST):$(PORT)/ and sign in as sam.taylor@example.org, password demo-password"
 	$(BIN)/feedback360 run --host $(HOST) --port $(PORT)
 

@@ -16,11 +16,16 @@ from feedback360.accounts.sign_in_methods import check_settings as check_single_
 
 CONFIG_ENV = "FEEDBACK360_CONFIG"
 ENV_PREFIX = "FEEDBACK360"
+# Set by `feedback360 run` (feedback360/console.py) for the processes it starts.
+SERVED_AT_ENV = "FEEDBACK360_SERVED_AT"
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # generated and kept in the instance folder when not set
     "SQLALCHEMY_DATABASE_URI": None,  # SQLite in the instance folder when not set
-    "BASE_URL": "http://127.0.0.1:5000",
+    # Where people reach the app; links in mail start with it. Not set: the address
+    # `feedback360 run` serves on, else (commands, workers, cron) DEFAULT_BASE_URL.
+    "BASE_URL": None,
     "MAIL_BACKEND": "outbox",
     "MAIL_OUTBOX_DIR": None,  # <instance>/outbox when not set
     "MAIL_FROM": "feedback360 <feedback360@localhost>",
@@ -99,6 +104,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     elif os.environ.get(CONFIG_ENV):
         raise ConfigError(f"{CONFIG_ENV} names {path}, which does not exist")
     app.config.from_prefixed_env(ENV_PREFIX)
+    app.config.pop("SERVED_AT", None)  # not a setting: read below, where BASE_URL is unset
     if test_config:
         app.config.from_mapping(test_config)
     _fill_instance_defaults(app)
@@ -109,6 +115,8 @@ def _fill_instance_defaults(app: Flask) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'feedback360.sqlite'}"
+    if not app.config["BASE_URL"]:
+        app.config["BASE_URL"] = os.environ.get(SERVED_AT_ENV) or DEFAULT_BASE_URL
     app.config["MAIL_OUTBOX_DIR"] = str(app.config["MAIL_OUTBOX_DIR"] or instance / "outbox")
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(instance)

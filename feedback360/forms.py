@@ -7,7 +7,11 @@ from typing import Any
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
+
+from feedback360.errors import DomainError
 
 _POSTED = object()
 
@@ -35,3 +39,14 @@ class Form(FlaskForm):
         if files:
             return CombinedMultiDict([MultiDict(files), request.form])
         return request.form or None
+
+
+@pass_context
+def page_has_errors(context: Context) -> bool:
+    """Whether the page shows a refusal or a form's errors: base.html then begins its title
+    with "Error: ", so the first thing a screen reader says is that something needs fixing.
+    A page showing errors of its own making sets `shows_errors`."""
+    return bool(context.get("shows_errors")) or any(
+        isinstance(value, DomainError) or (isinstance(value, FlaskForm) and bool(value.errors))
+        for value in context.get_all().values()
+    )

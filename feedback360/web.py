@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, flash, redirect, render_template, request, url_for
+from flask_login import login_url
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from feedback360 import ratelimits, security
 from feedback360.accounts.models import Person
@@ -37,6 +39,7 @@ def init_app(app: Flask) -> None:
     from feedback360.feedback.rater_views import bp as rater
     from feedback360.feedback.stage import JOURNEY, REPORT
     from feedback360.feedback.views import bp as feedback
+    from feedback360.forms import page_has_errors
     from feedback360.reports.views import bp as reports
 
     app.url_map.converters["int"] = RowId
@@ -46,6 +49,7 @@ def init_app(app: Flask) -> None:
         report_step=REPORT,
         password_sign_in_allowed=password_sign_in_allowed,
         passwords_replaced=passwords_replaced,
+        page_has_errors=page_has_errors,
     )
     app.jinja_env.filters.update(long_date=long_date, short_moment=short_moment)
     for blueprint in (
@@ -65,8 +69,14 @@ def init_app(app: Flask) -> None:
     input_checks.init_app(app)
 
     login_manager.login_view = "accounts.sign_in"
-    login_manager.login_message = "Please sign in to see that page."
-    login_manager.login_message_category = "info"
+
+    @login_manager.unauthorized_handler
+    def ask_to_sign_in() -> WerkzeugResponse:
+        # The front door needs no explanation; any other page says why it led here.
+        if request.path == "/":
+            return redirect(url_for("accounts.sign_in"))
+        flash("Please sign in to see that page.", "info")
+        return redirect(login_url("accounts.sign_in", request.url))
 
     @login_manager.user_loader
     def load_person(session_key: str) -> Person | None:

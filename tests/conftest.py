@@ -48,7 +48,7 @@ from tests.databases import (  # noqa: F401  (DATABASES and postgres_database: f
     sqlite_with_tables,
     suite_database_name,
 )
-from tests.servers import smtp_server_on
+from tests.servers import feedback360_run, free_port, smtp_server_on
 
 PASSWORD = "correct horse battery"
 # A cheap hash for the tests' many sign-ins; test_enumeration keeps the production default.
@@ -230,6 +230,21 @@ def app_on(
         yield app
 
 
+@contextmanager
+def served_by_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Flask, str]]:
+    """`feedback360 run` on a free port with BASE_URL unset, on a SQLite database where Sam
+    Taylor has an account; yields the test's own app (for the outbox) and the address."""
+    database = f"sqlite:///{tmp_path / 'site.sqlite'}"
+    with running_app(tmp_path, monkeypatch, SQLALCHEMY_DATABASE_URI=database) as app:
+        add_person("Sam Taylor", "sam.taylor@example.org", password="an old password")
+        db.session.commit()
+        outbox = app.config["MAIL_OUTBOX_DIR"]
+        with feedback360_run(
+            free_port(), SQLALCHEMY_DATABASE_URI=database, MAIL_OUTBOX_DIR=outbox, SECRET_KEY="test"
+        ) as site:
+            yield app, site
+
+
 @pytest.fixture(scope="session", autouse=True)
 def each_report_page_rendered_once() -> Iterator[None]:
     """WeasyPrint takes most of a second a report, and many tests build the same small
@@ -319,13 +334,27 @@ BUILD_TIMEOUT = 300  # seconds; a shared machine can be slow to start WeasyPrint
 
 
 def wait_for_the_build(admin: FlaskClient, dashboard: str) -> str:
-    """Reload the dashboard, as its page does by itself, until the build has finished."""
+    """Reload the dashboard, as its page does by itself, until the build has finished; then
+    wait for the build's process to note its end, so that it writes nothing after the test."""
 
     def finished() -> str | None:
         text = page_text(admin.get(dashboard).text)
         return None if "The build is running." in text else text
 
-    return poll_until(finished, timeout=BUILD_TIMEOUT, what="the build", every=0.2)
+    text = poll_until(finished, timeout=BUILD_TIMEOUT, what="the build", every=0.2)
+    wait_for_the_build_process()
+    return text
+
+
+def wait_for_the_build_process() -> None:
+    """Until no cycle's build process is alive (the dashboard shows a build finished once
+    every report is kept, a moment before the process ends)."""
+
+    def ended() -> bool:
+        db.session.expire_all()  # see the build's commits
+        return not any(cycle.build_running for cycle in db.session.scalars(db.select(Cycle)))
+
+    poll_until(ended, timeout=BUILD_TIMEOUT, what="the build's process ending")
 
 
 def csrf_token(html: str) -> str:
@@ -420,6 +449,18 @@ def link_in(message: Message) -> str:
     match = re.search(r"http://localhost(/r/[A-Za-z0-9_\-]+)", body)
     assert match, "the invitation holds no link"
     return match.group(1)
+
+
+def mailed_password_link(app: Flask) -> str:
+    """The whole set-password link in the first mail, waiting for it: a server sends a new
+    password link once its response has gone."""
+    deadline = time.monotonic() + 30
+    while not outbox_messages(app):
+        assert time.monotonic() < deadline, "no mail was written"
+        time.sleep(0.1)
+    match = re.search(r"https?://\S+/account/set-password/\S+", text_of(outbox_messages(app)[0]))
+    assert match, "the mail holds no set-password link"
+    return match.group(0)
 
 
 @pytest.fixture

@@ -8,10 +8,13 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+
+from feedback360.config import SERVED_AT_ENV
 
 
 def free_port() -> int:
@@ -68,3 +71,24 @@ def stop_process_group(process: subprocess.Popen[bytes], *, timeout: float = 30)
             process.wait(timeout=10)
     with contextlib.suppress(ProcessLookupError):  # children left by a main process that died
         os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def feedback360_run(port: int, **settings: str) -> Iterator[str]:
+    """`feedback360 run` on a loopback port with BASE_URL unset, as `make run PORT=…` starts
+    it; `settings` become FEEDBACK360_<KEY>. Yields its address once it answers."""
+    from tests.gunicorn_server import ROOT, fetch  # that module imports this one
+
+    unset = ("FEEDBACK360_BASE_URL", "FEEDBACK360_CONFIG", SERVED_AT_ENV)
+    environment = {key: value for key, value in os.environ.items() if key not in unset}
+    environment.update({f"FEEDBACK360_{key}": value for key, value in settings.items()})
+    command = [str(Path(sys.executable).parent / "feedback360"), "run", "--port", str(port)]
+    server = subprocess.Popen(  # noqa: S603 (our own program, fixed arguments)
+        command, cwd=ROOT, env=environment, start_new_session=True
+    )
+    try:
+        site = f"http://127.0.0.1:{port}"
+        fetch(f"{site}/sign-in")  # waits for it to start
+        yield site
+    finally:
+        stop_process_group(server)

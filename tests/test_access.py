@@ -93,3 +93,13 @@ def test_signing_in_returns_to_the_page_asked_for_on_this_site_only(
     page = f"/sign-in?next={asked_for}"
     response = submit_form(client, page, {"email": "sam@example.org", "password": PASSWORD})
     assert response.location == lands_on
+
+
+def test_the_front_door_asks_to_sign_in_without_a_telling_off(client):
+    front = client.get("/")
+    assert front.location == "/sign-in"
+    assert "Please sign in to see that page." not in client.get(front.location).text
+
+    inner = client.get("/admin/")
+    assert inner.location.startswith("/sign-in?next=")
+    assert "Please sign in to see that page." in client.get(inner.location).text

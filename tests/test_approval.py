@@ -128,7 +128,7 @@ def test_the_line_manager_changes_and_approves_the_list(
     )
     approved = submit_form(morgan, approval_link, {}, action=f"{approval_link}/approve")
     text = page_text(morgan.get(approved.location).text)
-    assert "List approved: 3 invitation(s) sent." in text
+    assert "List approved: 3 invitations sent." in text
     assert "This list has been approved and the invitations have gone out." in text
 
     # The raters on the approved list are invited; the one removed is not.

@@ -44,8 +44,8 @@ def test_reading_and_downloading_a_report_shows_in_the_log(app, admin, report):
     rows = log_rows(admin.get("/admin/audit").text)
     # The entry names the request, never the person, so an erasure leaves no name behind.
     whose = f"report {report.id} request {request_id}, read by them"
-    assert rows[0].endswith(f"Person 1 report.download {whose}")
-    assert rows[1].endswith(f"Person 1 report.view {whose}")
+    assert rows[0].endswith(f"Person 1 Report downloaded {whose}")
+    assert rows[1].endswith(f"Person 1 Report read {whose}")
     assert "Ada Admin" not in " ".join(rows[:2])  # looking at the log is not logged
 
 
@@ -69,10 +69,13 @@ def test_the_log_filters_by_action_and_person_and_pages(app, admin, make_person)
     first = admin.get("/admin/audit")
     text = page_text(first.text)
     assert "62 entries; page 1 of 2" in text
-    assert log_rows(first.text)[0].endswith("system retention.apply cycle 2 Deleted")
+    assert log_rows(first.text)[0].endswith(
+        "The system Answers deleted at the end of the retention period cycle 2 Deleted"
+    )
     older = admin.get("/admin/audit?page=2")
     assert len(log_rows(older.text)) == 12
-    assert log_rows(older.text)[-1].endswith("report.view report 0")
+    assert log_rows(older.text)[-1].endswith("Sam Taylor Report read report 0")
+    assert f'<a href="/admin/people/{sam.id}">Sam Taylor</a>' in older.text
     assert "Newer entries" in older.text
 
     views = page_text(admin.get("/admin/audit?action=cycle.open").text)
@@ -82,6 +85,23 @@ def test_the_log_filters_by_action_and_person_and_pages(app, admin, make_person)
     assert len(by_system) == 1
     by_sam = page_text(admin.get(f"/admin/audit?actor={sam.id}&action=report.view").text)
     assert "60 entries" in by_sam
+
+
+def test_the_log_says_each_action_in_plain_words_and_names_people_alike(app, admin, make_person):
+    sam = make_person("Sam Taylor", "sam@example.org")
+    ada = db.session.scalars(db.select(Person).filter_by(email="ada@example.org")).one()
+    record("person.deactivate", f"person {sam.id}", actor=ada)
+    record("widget.polish_all", "widget 3", actor=ada)  # a code the page has no words for yet
+    db.session.commit()
+
+    page = admin.get("/admin/audit").text
+    rows = log_rows(page)
+
+    assert rows[0].endswith("Ada Admin Widget polish all widget 3")
+    assert rows[1].endswith("Ada Admin Account deactivated Sam Taylor")
+    assert f'<a href="/admin/people/{sam.id}">Sam Taylor</a>' in page
+    assert "person.deactivate" not in page_text(page)
+    assert '<option value="person.deactivate">Account deactivated</option>' in page
 
 
 @pytest.mark.parametrize(

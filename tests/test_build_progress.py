@@ -16,6 +16,7 @@ from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
+from feedback360.reports.building import build_cycle_reports
 from feedback360.reports.models import Report
 from tests.conftest import csrf_token, nominate_colleague, page_text, wait_for_the_build
 
@@ -39,7 +40,7 @@ def closed_cycle(open_cycle, make_person, framework):
 def test_the_build_runs_in_the_background_and_the_dashboard_follows_it(admin, closed_cycle):
     page = f"/admin/cycles/{closed_cycle.id}"
     before = page_text(admin.get(page).text)
-    assert "0 of 2 report(s) built." in before
+    assert "0 of 2 reports built." in before
     assert "Release the reports" not in before
 
     started = admin.post(f"{page}/build", data={"csrf_token": csrf_token(admin.get(page).text)})
@@ -48,17 +49,23 @@ def test_the_build_runs_in_the_background_and_the_dashboard_follows_it(admin, cl
     running = admin.get(page).text
     assert "The reports are being built." in page_text(running)
     assert "The build is running." in page_text(running)
-    assert '<meta http-equiv="refresh" content="10">' in running
-    assert f'<a href="{page}">Refresh</a>' in running
-    assert 'http-equiv="refresh"' not in admin.get(f"{page}?auto=off").text
+    # The page never reloads itself: its script updates the status in place, and without
+    # the script the administrator refreshes when she chooses.
+    assert 'http-equiv="refresh"' not in running
+    assert "build_status.js" in running
+    assert f'<a href="{page}">Refresh</a> to see how far the build has got.' in running
+    assert 'role="status" aria-live="polite" data-build-status-text' in running
     assert "Build reports" not in page_text(running)  # no second build while one runs
 
     text = wait_for_the_build(admin, page)
 
-    assert "2 of 2 report(s) built. The last build has finished." in text
+    assert "2 of 2 reports built. The last build has finished." in text
     assert "could not be built" not in text
     assert "Release the reports" in text
-    assert 'http-equiv="refresh"' not in admin.get(page).text
+    assert "build_status.js" not in admin.get(page).text  # nothing left to follow
+    status = page_text(admin.get(f"{page}/build-status").text)
+    assert "2 of 2 reports built. The last build has finished." in status
+    assert "Release the reports" in status
     db.session.expire_all()
     assert db.session.scalar(db.select(db.func.count()).select_from(Report)) == 2
     cycle = db.session.get_one(Cycle, closed_cycle.id)
@@ -75,7 +82,7 @@ def test_a_build_on_the_command_line_shows_on_the_dashboard_too(admin, closed_cy
 
     text = page_text(admin.get(f"/admin/cycles/{closed_cycle.id}").text)
 
-    assert "2 of 2 report(s) built. The last build has finished." in text
+    assert "2 of 2 reports built. The last build has finished." in text
     assert "Build reports" not in text
 
 
@@ -139,3 +146,19 @@ def test_the_cycle_refuses_build_state_changes_out_of_turn(closed_cycle, open_cy
         closed_cycle.build_finished()
     with pytest.raises(DomainError, match="can be built only while it is closed"):
         open_cycle("Autumn 2026").build_started(os.getpid())
+
+
+def test_once_every_report_is_built_the_build_is_shown_finished(
+    admin, closed_cycle, build_elsewhere
+):
+    # The build's process has kept its last report but not yet noted its end (its workers
+    # are stopping): the dashboard must not say "2 of 2 built" and "running" at once.
+    closed_cycle.build_started(build_elsewhere.pid)
+    build_cycle_reports(closed_cycle)
+    db.session.commit()
+
+    text = page_text(admin.get(f"/admin/cycles/{closed_cycle.id}").text)
+
+    assert "2 of 2 reports built. The last build has finished." in text
+    assert "running" not in text
+    assert "Release the reports" in text

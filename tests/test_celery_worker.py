@@ -32,6 +32,7 @@ from feedback360.mailing.models import REPORT_READY, SENT, QueuedMail
 from feedback360.reports.background_build import command_environment
 from feedback360.reports.models import Report
 from feedback360.timeutil import utcnow
+from feedback360.wording import counted
 from tests.conftest import (
     BUILD_TIMEOUT,
     DATABASES,
@@ -184,12 +185,12 @@ def test_the_worker_builds_the_reports_and_sends_the_report_ready_mail(
     smtp_server,
 ):
     page = f"/admin/cycles/{closed_cycle.id}"
-    assert "0 of 2 report(s) built." in page_text(admin.get(page).text)
+    assert "0 of 2 reports built." in page_text(admin.get(page).text)
 
     admin.post(f"{page}/build", data={"csrf_token": csrf_token(admin.get(page).text)})
     text = wait_for_the_build(admin, page)
 
-    assert "2 of 2 report(s) built. The last build has finished." in text, text
+    assert "2 of 2 reports built. The last build has finished." in text, text
     assert "could not be built" not in text
     db.session.rollback()  # see the worker's commits
     reports = db.session.execute(
@@ -313,7 +314,7 @@ def test_a_worker_killed_mid_build_leaves_whole_reports_and_the_build_resumes(
         assert report.request.subject.name in first_page_text(report.pdf)
     resumed = runner.invoke(args=["reports", "build", str(six_subjects.id)])
     assert resumed.exit_code == 0, resumed.output
-    assert f"Built {len(ids) - len(kept)} report(s)." in resumed.output
+    assert f"Built {counted(len(ids) - len(kept), 'report')}." in resumed.output
     now_kept = when_kept()
     assert sorted(now_kept) == ids
     assert all(now_kept[request_id] == kept[request_id] for request_id in kept)

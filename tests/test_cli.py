@@ -158,7 +158,7 @@ def test_reports_build_writes_one_pdf_per_person(runner, make_person, open_cycle
     result = runner.invoke(args=["reports", "build", "Spring 2026", "--out", str(out)])
 
     assert result.exit_code == 0, result.output
-    assert "Built 2 report(s)." in result.output
+    assert "Built 2 reports." in result.output
     files = sorted(out.iterdir())
     assert [f.name for f in files] == [
         "jo-bloggs-spring-2026-feedback-report.pdf",

@@ -115,6 +115,9 @@ def test_the_report_is_refused_until_released_to_coaches_then_read_and_downloade
     assert shown.status_code == 200
     assert "Sam Taylor" in shown.text
     assert shown.headers["Cache-Control"] == "no-store"
+    # The link back speaks to the coach, and leads to their coachees (/coach/).
+    assert '<a href="../../" class="back">Back to your coachees</a>' in shown.text
+    assert "Back to your feedback" not in shown.text
     download = cora.get(pdf)
     assert download.status_code == 200
     assert download.mimetype == "application/pdf"

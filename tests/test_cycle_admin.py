@@ -365,7 +365,7 @@ def test_the_dashboard_counts_a_small_cycle(admin, small_cycle):
     assert stages["Invitations out"] == ["1"]
     assert stages["Enough responses for a report"] == ["1"]
     assert stages["Report built"] == ["0"]
-    assert "3 request(s); 1 with the self-assessment done." in page_text(html)
+    assert "3 requests; 1 with the self-assessment done." in page_text(html)
 
     invitations = table(html, "Invitations by what has happened to them")
     assert invitations["Sent"] == ["8"]
@@ -375,9 +375,12 @@ def test_the_dashboard_counts_a_small_cycle(admin, small_cycle):
     assert invitations["Declined"] == ["1"]
     assert invitations["Messages that could not be delivered"] == ["0"]
 
+    # One line manager is fewer than k: no state of hers is shown, and the peers are pooled
+    # with her so that the totals above minus the peers cannot show it either.
     by_group = table(html, "Response rate by rater group")
-    assert by_group["Line manager"] == ["1", "0", "0", "0%"]
-    assert by_group["Peers"] == ["7", "3", "1", "43%"]
+    assert by_group["Line manager"] == ["1", "Not shown", "Not shown", "Not shown"]
+    assert by_group["Peers"] == ["7", "Not shown", "Not shown", "Not shown"]
+    assert by_group["Other raters"] == ["8", "3", "1", "38%"]
     by_unit = table(html, "Response rate by business unit of the person asking")
     assert by_unit["Operations"] == ["5", "3", "1", "60%"]
     assert by_unit["Finance"] == ["3", "0", "0", "0%"]
@@ -391,3 +394,29 @@ def test_the_dashboard_counts_a_small_cycle(admin, small_cycle):
     # Counts only: no rater is named, and no answer is shown.
     for rater in ("Mo Manager", "mo@example.org", "Peer 1", "peer1@example.org", "Colleague"):
         assert rater not in html
+
+
+def test_the_dashboard_never_shows_what_the_only_other_rater_did(
+    admin, open_cycle, make_person, framework
+):
+    cycle = open_cycle()
+    request = services.start_request(cycle, make_person("Sam Taylor", "sam@example.org"))
+    for n in range(1, 6):
+        nominate_colleague(request, f"Peer {n}", f"peer{n}@example.org", "peer")
+    nominate_colleague(request, "Olu Partner", "olu@example.org", "other")
+    services.send_invitations(request)
+    *peers, partner = request.invitations
+    for invitation in peers:
+        services.submit_rater_response(invitation, Answers({s.id: 4 for s in framework.statements}))
+    services.decline(partner)
+    db.session.commit()
+
+    html = admin.get(f"/admin/cycles/{cycle.id}").text
+
+    by_group = table(html, "Response rate by rater group")
+    assert by_group["Others"] == ["1", "Not shown", "Not shown", "Not shown"]
+    assert by_group["Peers"] == ["5", "Not shown", "Not shown", "Not shown"]
+    assert by_group["Other raters"] == ["6", "5", "1", "83%"]  # the one who declined: anyone
+    assert "fewer than 3 invitations or fewer than 3 responses is not broken down" in (
+        page_text(html)
+    )

@@ -256,12 +256,10 @@ def test_a_valid_small_file_loads(app, runner, tmp_path):
             "statement given twice: “listen;”",
             id="duplicate-statement",
         ),
-        pytest.param(
-            'colour = "blue"\n' + TINY, "unknown key(s): colour", id="unknown-top-level-key"
-        ),
+        pytest.param('colour = "blue"\n' + TINY, "unknown key: colour", id="unknown-top-level-key"),
         pytest.param(
             TINY.replace("we_will_not", "we_wont"),
-            "value 1: unknown key(s): we_wont",
+            "value 1: unknown key: we_wont",
             id="unknown-value-key",
         ),
         pytest.param(

@@ -31,7 +31,7 @@ def invite_five_peers(client: FlaskClient, cycle_id: int) -> None:
         client, request_page, [(name, email, "peer") for name, email in RATERS]
     )
     assert response.status_code == 302
-    assert "5 invitation(s) sent." in client.get(request_page).text
+    assert "5 invitations sent." in client.get(request_page).text
 
 
 def part_of(message: Message, content_type: str) -> str:

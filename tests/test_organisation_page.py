@@ -131,7 +131,12 @@ def test_staff_type_view_compares_officers_and_staff(admin, framework):
 def test_a_unit_below_the_threshold_is_hidden_and_cannot_be_worked_out(admin, closed_cycle):
     page = page_text(admin.get(f"/admin/cycles/{closed_cycle.id}/organisation").text)
     assert "Hidden: fewer than 3 subjects" in page
-    assert f"Nothing is shown for {ACADEMY}." in page
+    # The large units are hidden too, by unit: together they would give the Academy away.
+    assert f"Nothing can be shown for {ACADEMY}, {SPECIALIST} or {TERRITORIAL};" in page
+    # Plain words for the administrator: no formulas, and "Everyone", never "All".
+    assert "− x" not in page
+    assert "Everyone" in page
+    assert not re.search(r"\bAll\b", page)
 
     rows = csv_rows(admin.get(f"/admin/cycles/{closed_cycle.id}/organisation.csv"))
     assert len(rows) == 4 + 46  # the MPS values, then their statements
@@ -145,6 +150,21 @@ def test_a_unit_below_the_threshold_is_hidden_and_cannot_be_worked_out(admin, cl
             assert not row[f"All: {side}"].startswith("hidden")
     assert any(SUBTRACTION in cell for row in rows for cell in row.values())
     assert SUBTRACTION in page
+
+
+def test_a_summary_with_nothing_to_show_says_why_in_one_sentence(admin, framework):
+    cycle = run_cycle(framework, [(TERRITORIAL, OFFICER, 2, 4, 4)])  # two people, k = 3
+
+    html = admin.get(f"/admin/cycles/{cycle.id}/organisation").text
+
+    assert (
+        "Nothing can be shown for this cycle: to protect the people who gave feedback, each "
+        "figure must rest on at least 3 people and 3 responses, and fewer than 3 people had "
+        "feedback from their raters."
+    ) in page_text(html)
+    assert "Hidden" not in html  # not a page of hidden cells
+    assert "<table" not in html
+    assert "organisation.csv" not in html
 
 
 def test_the_other_view_cannot_be_used_to_work_out_a_small_unit(admin, closed_cycle):

@@ -185,7 +185,7 @@ def test_every_bad_row_is_reported_at_once(admin):
         (
             b"name,email,staff type,line manager's email,roles\nAl,al@example.org,x,,\n",
             "staff.csv",
-            "Line 1: missing column heading(s): “business unit”.",
+            "Line 1: missing column heading: “business unit”.",
         ),
         (HEADER.encode() + b",,,,,,\n", "staff.csv", "The file has headings but no people."),
         (b"", "staff.csv", "Line 1: the first line must hold the column headings."),

@@ -144,7 +144,7 @@ def test_nothing_is_released_before_every_report_is_built(
 
     text = confirm(admin, cycle, "release")
 
-    assert "2 report(s) are not built yet" in text
+    assert "2 reports are not built yet" in text
     assert fresh(cycle).status == "closed"
     assert report_mails(app) == []
 
@@ -157,7 +157,7 @@ def test_the_command_line_follows_the_same_order(app, runner, open_cycle, make_p
     assert "release them to coaches before releasing them to staff" in early.output
     to_coaches = runner.invoke(args=["cycle", "release", str(cycle.id), "--to-coaches"])
     assert to_coaches.exit_code == 0, to_coaches.output
-    assert "2 report(s) released to coaches" in to_coaches.output
+    assert "2 reports released to coaches" in to_coaches.output
     assert fresh(cycle).status == "closed"
     to_staff = runner.invoke(args=["cycle", "release", str(cycle.id)])
     assert to_staff.exit_code == 0, to_staff.output

@@ -18,6 +18,7 @@ from feedback360.reports.building import build_cycle_reports
 from feedback360.reports.engine.printed import printed
 from feedback360.reports.models import Report
 from feedback360.reports.services import release_reports, report_document
+from feedback360.wording import counted
 from tests.conftest import nominate_colleague
 
 
@@ -84,7 +85,7 @@ def test_a_build_started_again_does_only_what_is_left(
     kim = make_person("Kim Lee", "kim@example.org")
     run_cycle("Spring 2026", sam, framework, open_cycle, rater_score=4, others=[kim])
     first = runner.invoke(args=["reports", "build", "Spring 2026", "--workers", "1"])
-    assert "Built 2 report(s)." in first.output
+    assert "Built 2 reports." in first.output
     kept = db.session.scalars(db.select(Report).order_by(Report.id)).all()
     stamp = {r.request_id: r.built_at for r in kept}
     # An interruption before Kim's report was kept:
@@ -94,8 +95,8 @@ def test_a_build_started_again_does_only_what_is_left(
     again = runner.invoke(args=["reports", "build", "Spring 2026", "--out", str(tmp_path / "out")])
 
     assert again.exit_code == 0, again.output
-    assert "Built 1 report(s)." in again.output
-    assert "Wrote 2 PDF(s)" in again.output
+    assert "Built 1 report." in again.output
+    assert "Wrote 2 PDFs" in again.output
     sam_report = db.session.scalars(db.select(Report).order_by(Report.id)).first()
     assert sam_report.built_at == stamp[sam_report.request_id]  # not redone
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
@@ -112,7 +113,7 @@ def test_rebuild_builds_every_report_again_in_parallel(make_person, framework, o
     runner.invoke(args=["reports", "build", "Spring 2026"])
     result = runner.invoke(args=["reports", "build", "Spring 2026", "--rebuild", "--workers", "2"])
     assert result.exit_code == 0, result.output
-    assert "Built 1 report(s)." in result.output
+    assert "Built 1 report." in result.output
 
 
 def test_a_build_killed_midway_finishes_on_the_next_run(
@@ -143,7 +144,7 @@ def test_a_build_killed_midway_finishes_on_the_next_run(
     again = runner.invoke(args=["reports", "build", "Spring 2026", "--workers", "1"])
 
     assert again.exit_code == 0, again.output
-    assert f"Built {4 - finished} report(s)." in again.output
+    assert f"Built {counted(4 - finished, 'report')}." in again.output
     pdfs = db.session.scalars(db.select(Report.pdf)).all()
     assert len(pdfs) == 4
     assert all(pdf.startswith(b"%PDF") and pdf.rstrip().endswith(b"%%EOF") for pdf in pdfs)

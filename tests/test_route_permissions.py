@@ -393,6 +393,7 @@ RULES: dict[str, Rule] = {
     ),
     # Spring's reports are built: an administrator is told so, no build process starts.
     "admin.build_reports": admin_only(spring_cycle, others=[missing_cycle]),
+    "admin.cycle_build_status": admin_only(spring_cycle, others=[missing_cycle]),
     "admin.retry_mail": admin_only(summer_cycle, others=[missing_cycle]),
     "admin.organisation_cycles": admin_only(),
     "admin.organisation": admin_only(spring_cycle, others=[missing_cycle]),

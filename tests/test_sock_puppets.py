@@ -154,7 +154,7 @@ def test_a_peer_named_as_line_manager_waits_for_an_administrator(app, sam, open_
     approved = submit_form(
         administrator, f"/approvals/{request.id}", {}, action=f"/approvals/{request.id}/approve"
     )
-    assert "List approved: 3 invitation(s) sent." in page_text(
+    assert "List approved: 3 invitations sent." in page_text(
         administrator.get(approved.location).text
     )
     db.session.expire_all()

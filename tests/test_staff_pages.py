@@ -7,10 +7,12 @@ from html.parser import HTMLParser
 
 import pytest
 
+from feedback360.closing import close_cycle
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
 from feedback360.feedback.models import FeedbackRequest, Invitation
+from feedback360.reports.building import build_cycle_reports
 from tests.conftest import (
     nominate_and_send,
     nominate_on_page,
@@ -352,3 +354,68 @@ def test_a_refused_suggestion_points_the_reader_from_the_summary_to_the_field(sa
     assert f'aria-describedby="group_{pat.id}-error"' in select
     assert f'id="group_{pat.id}-error"' in html
     assert_every_input_is_labelled(html)
+
+
+MIXED = [
+    *RATERS,  # three peers
+    ("Dee Report", "dee@example.org", "direct_report"),
+]
+
+
+def responses_section(html: str) -> str:
+    section = re.search(
+        r'<section class="card" aria-labelledby="responses-heading">.*?</section>', html, re.S
+    )
+    assert section, "the page has no Responses section"
+    return page_text(section.group(0))
+
+
+def closed_request() -> FeedbackRequest:
+    """The one request, its cycle closed now."""
+    feedback_request = db.session.scalars(db.select(FeedbackRequest)).one()
+    close_cycle(feedback_request.cycle)
+    db.session.commit()
+    return feedback_request
+
+
+def test_the_request_page_says_what_the_report_will_do_with_each_group(sam, framework):
+    """Three peers and one direct report answer (k = 3): the report pools the peers with
+    the direct report, so that the lone direct report cannot be worked out as all raters
+    minus the peers. The page must say so before and after the close, as the report does."""
+    client, page = sam
+    self_assess(framework)
+    nominate_and_send(client, page, MIXED)
+    raters_answer(framework, 4)
+
+    during = responses_section(client.get(page).text)
+    assert "Peers: shown so far only within “Other raters”, together with other groups" in during
+    assert "Direct reports: shown so far only within “Other raters”" in during
+    assert "enough responses to be shown on its own" not in during
+    assert "Every group you nominated has enough" not in next_step(client.get(page).text)["text"]
+
+    feedback_request = closed_request()
+    after = responses_section(client.get(page).text)
+    assert "Peers: shown within “Other raters”, together with other groups" in after
+    assert "yet" not in after
+
+    (report,) = build_cycle_reports(feedback_request.cycle)
+    db.session.commit()
+    # The report's cover says the same of the peers: only within "Other raters".
+    assert re.search(
+        r'Peers</th>\s*<td class="note">Not shown on its own, to protect anonymity: '
+        r"included in Other raters",
+        report.html,
+    )
+
+
+def test_after_the_close_a_small_group_is_too_few_not_waiting(sam, framework):
+    client, page = sam
+    self_assess(framework)
+    nominate_and_send(client, page, RATERS)
+    raters_answer(framework, 2)
+    closed_request()
+
+    after = responses_section(client.get(page).text)
+
+    assert "Peers: too few responses to be shown" in after
+    assert "yet" not in after

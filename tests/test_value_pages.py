@@ -123,7 +123,7 @@ def test_the_last_value_leads_to_a_summary_with_missing_answers_linked(invited, 
     fix = client.get(f"{link}/values/2?check=1").text
     assert f'class="statement field-error" id="s{gap.id}"' in fix
     assert fix.count("field-error") == 1
-    assert "Choose a rating or “Not seen / can't say”" in fix
+    assert "Choose a rating or “Not seen / can’t say”" in fix
     assert text.count("No comment.") == len(framework.values) - 1
 
 

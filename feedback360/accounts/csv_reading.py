@@ -156,7 +156,8 @@ def _read_header(headings: list[str]) -> tuple[list[str | None], Table]:
         expected = ", ".join(HEADINGS.values())
         raise ImportRefused(
             [
-                f"Line 1: missing column heading(s): {', '.join(missing)}. The first line must "
+                f"Line 1: missing column {'heading' if len(missing) == 1 else 'headings'}: "
+                f"{', '.join(missing)}. The first line must "
                 f"name the columns {expected} (the last two may be left out)."
             ]
         )

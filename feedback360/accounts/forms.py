@@ -13,6 +13,7 @@ def _your_email() -> EmailField:
     return EmailField(  # type: ignore[return-value]  (an unbound field, bound per form)
         "Email address",
         validators=[DataRequired(message="Enter your email address."), Length(max=254)],
+        render_kw={"autocomplete": "email"},
     )
 
 
@@ -21,6 +22,7 @@ class SignInForm(Form):
     password = PasswordField(
         "Password",
         validators=[DataRequired(message="Enter your password."), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
     )
 
 
@@ -32,6 +34,7 @@ class SetPasswordForm(Form):
             DataRequired(message="Enter a password."),
             Length(min=MIN_LENGTH, max=MAX_LENGTH, message=LENGTH_RULE),
         ],
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         "Type the password again",
@@ -39,6 +42,7 @@ class SetPasswordForm(Form):
             DataRequired(message="Type the password again."),
             EqualTo("password", message="The two passwords are not the same."),
         ],
+        render_kw={"autocomplete": "new-password"},
     )
 
 
@@ -46,6 +50,7 @@ class ChangePasswordForm(SetPasswordForm):
     current = PasswordField(
         "Your current password",
         validators=[DataRequired(message="Enter your current password."), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
     )
 
 

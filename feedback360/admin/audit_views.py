@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import render_template, request
@@ -14,10 +15,12 @@ from wtforms.validators import NumberRange, Optional
 from feedback360.accounts.models import Person
 from feedback360.admin.blueprint import bp
 from feedback360.audit.models import AuditEntry
+from feedback360.audit.wording import action_words
 from feedback360.extensions import db
 from feedback360.permissions import admin_required
 
 PER_PAGE = 50
+PERSON = re.compile(r"person \d+")
 ANYONE, SYSTEM = "", "system"
 
 
@@ -47,7 +50,7 @@ def _choices(form: AuditFilterForm) -> None:
     actions = db.session.scalars(
         db.select(AuditEntry.action).distinct().order_by(AuditEntry.action)
     )
-    form.action.choices = [(ANYONE, "Any action"), *((a, a) for a in actions)]
+    form.action.choices = [(ANYONE, "Any action"), *((a, action_words(a)) for a in actions)]
     actors = db.session.execute(
         db.select(Person.id, Person.name, Person.email)
         .where(Person.id.in_(db.select(AuditEntry.actor_id)))
@@ -95,4 +98,19 @@ def audit_log() -> str:
     # the whole log shown, rather than an empty page or an error.
     action, actor = (form.action.data or ANYONE, form.actor.data or ANYONE) if valid else ("", "")
     page = audit_page(action, actor, (form.page.data or 1) if valid else 1)
-    return render_template("admin/audit_log.html", form=form, page=page, filters=(action, actor))
+    return render_template(
+        "admin/audit_log.html",
+        form=form,
+        page=page,
+        filters=(action, actor),
+        action_words=action_words,
+        people=_people_named(page.entries),
+    )
+
+
+def _people_named(entries: list[AuditEntry]) -> dict[str, Person]:
+    """The people that entries target ("person 12", ids only: the log outlives an erasure)
+    who are still on the staff list, so that the page names them as the others do."""
+    ids = {int(entry.target.split()[1]) for entry in entries if PERSON.fullmatch(entry.target)}
+    found = db.session.scalars(db.select(Person).where(Person.id.in_(ids))) if ids else []
+    return {f"person {person.id}": person for person in found}

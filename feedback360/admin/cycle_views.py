@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from feedback360.actions import run_action, run_form_action
@@ -30,6 +30,7 @@ from feedback360.reports.background_build import start_build_in_background
 from feedback360.reports.build_progress import build_progress
 from feedback360.reports.services import release_reports, release_to_coaches
 from feedback360.timeutil import today
+from feedback360.wording import counted
 
 
 @bp.context_processor
@@ -92,8 +93,17 @@ def cycle(cycle_id: int) -> str:
         dashboard=cycle_dashboard(found),
         stages=DASHBOARD_STAGES,
         build=build_progress(found),
-        auto_refresh=request.args.get("auto") != "off",
         form=ConfirmForm(),
+    )
+
+
+@bp.get("/cycles/<int:cycle_id>/build-status")
+@admin_required
+def cycle_build_status(cycle_id: int) -> str:
+    """The build part of the dashboard alone, which its script fetches to update it in place."""
+    found = db.get_or_404(Cycle, cycle_id)
+    return render_template(
+        "admin/cycle_build.html", cycle=found, build=build_progress(found), form=ConfirmForm()
     )
 
 
@@ -201,8 +211,8 @@ def retry_mail(cycle_id: int) -> WerkzeugResponse:
 
     def retry() -> str:
         count = len(retry_failed(found, by_hand=True))
-        record("mail.retry", f"cycle {found.id}", f"{count} message(s)")
-        return f"{count} message(s) tried again. This page shows any that still failed."
+        record("mail.retry", f"cycle {found.id}", counted(count, "message"))
+        return f"{counted(count, 'message')} tried again. This page shows any that still failed."
 
     return _act(found, retry)
 
@@ -218,7 +228,7 @@ def _act(cycle: Cycle, action: Callable[[], str]) -> WerkzeugResponse:
 def _reminded(count: int) -> str:
     if count == 0:
         return "Nobody to remind: every rater has answered or was reminded today."
-    return f"{count} reminder(s) sent."
+    return f"{counted(count, 'reminder')} sent."
 
 
 def _framework(form: CycleForm) -> Framework:

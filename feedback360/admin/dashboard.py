@@ -7,7 +7,7 @@ anyone answered. Everything here is a count; no rater is named.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import selectinload
 
@@ -23,7 +23,7 @@ from feedback360.feedback.models import (
     Invitation,
 )
 from feedback360.feedback.stage import DASHBOARD_STAGES, request_stage
-from feedback360.groups import LABELS
+from feedback360.groups import LABELS, OTHER_RATERS
 from feedback360.mailing.models import FAILED
 from feedback360.mailing.services import mail_counts
 from feedback360.reports.services import built_request_ids
@@ -39,6 +39,11 @@ class Rate:
     sent: int
     submitted: int
     declined: int
+    shown: bool = True  # False: too few to show what happened without naming anyone
+
+    def is_enough(self, threshold: int) -> bool:
+        """Enough invitations and responses that its states point at nobody."""
+        return self.sent >= threshold and self.submitted >= threshold
 
     @property
     def percent(self) -> int | None:
@@ -98,10 +103,7 @@ def cycle_dashboard(cycle: Cycle) -> Dashboard:
         stages={stage: sum(line.stage == stage for line in lines) for stage in DASHBOARD_STAGES},
         self_assessed=sum(line.self_assessed for line in lines),
         invitations=_invitation_counts(invitations),
-        by_group=[
-            _rate(LABELS[group], [i for i in invitations if i.group == group])
-            for group in cycle.rater_groups
-        ],
+        by_group=_rates_by_group(cycle, invitations),
         by_unit=_rates_by_unit(requests),
         below_threshold=[line for line in lines if line.responses < k],
         failed_mails=failed_mail_count(cycle),
@@ -142,6 +144,38 @@ def _rate(label: str, invitations: list[Invitation]) -> Rate:
         sent=sum(i.status != NOMINATED for i in invitations),
         submitted=sum(i.status == SUBMITTED for i in invitations),
         declined=sum(i.status == DECLINED for i in invitations),
+    )
+
+
+def _rates_by_group(cycle: Cycle, invitations: list[Invitation]) -> list[Rate]:
+    """Each group's states only where it is enough (the only "Other" declining must not
+    show); the rest pooled as "Other raters", shown only if the pool is enough. As rule 4
+    asks of reports, the smallest shown group joins a pool that is not, so that the totals
+    above minus the groups shown never give a small group's states away."""
+    k = cycle.anonymity_threshold
+    rates = [
+        _rate(LABELS[group], [i for i in invitations if i.group == group])
+        for group in cycle.rater_groups
+    ]
+    shown = {n for n, rate in enumerate(rates) if rate.sent == 0 or rate.is_enough(k)}
+    while True:
+        pool = _pool([rate for n, rate in enumerate(rates) if n not in shown])
+        can_join = [n for n in shown if rates[n].sent]
+        if pool.sent == 0 or pool.is_enough(k) or not can_join:
+            break
+        shown.remove(min(can_join, key=lambda n: (rates[n].sent, n)))
+    if pool.sent == 0:
+        return rates
+    each = [replace(rate, shown=n in shown) for n, rate in enumerate(rates)]
+    return [*each, replace(pool, shown=pool.is_enough(k))]
+
+
+def _pool(rates: list[Rate]) -> Rate:
+    return Rate(
+        label=LABELS[OTHER_RATERS],
+        sent=sum(rate.sent for rate in rates),
+        submitted=sum(rate.submitted for rate in rates),
+        declined=sum(rate.declined for rate in rates),
     )
 
 

@@ -11,7 +11,7 @@ from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.permissions import admin_required
 from feedback360.reports.cycle_summary import VIEWS, CycleSummary, cycle_summary
-from feedback360.reports.engine.organisation import summary_csv
+from feedback360.reports.engine.organisation import ALL, OrganisationSummary, summary_csv
 from feedback360.reports.services import slug
 from feedback360.retention import deletion_date
 from feedback360.sqlite import writes
@@ -49,6 +49,28 @@ def _statement_groups(summary: CycleSummary, view: str) -> list[tuple[str, list[
     ]
 
 
+def _shows_nothing(table: OrganisationSummary, segment: str) -> bool:
+    rows = (*table.values, *table.values_self, *table.statements, *table.statements_self)
+    return all(row[segment].mean is None for row in rows)
+
+
+def why_nothing_is_shown(table: OrganisationSummary) -> str | None:
+    """One sentence saying why no figure at all can be shown, or None when some can."""
+    if not all(_shows_nothing(table, segment) for segment in table.segments):
+        return None
+    k, everyone = table.threshold, [row[ALL] for row in table.statements]
+    if max((cell.subjects for cell in everyone), default=0) < k:
+        why = f"fewer than {k} people had feedback from their raters"
+    elif max((cell.responses for cell in everyone), default=0) < k:
+        why = f"raters gave fewer than {k} responses in all"
+    else:
+        why = "any figure would let a smaller group be worked out from the total"
+    return (
+        f"Nothing can be shown for this cycle: to protect the people who gave feedback, each "
+        f"figure must rest on at least {k} people and {k} responses, and {why}."
+    )
+
+
 def _choice(name: str, options: dict[str, str]) -> str:
     chosen = request.args.get(name, next(iter(options)))
     if chosen not in options:
@@ -80,12 +102,12 @@ def organisation(cycle_id: int) -> str:
         return render_template(
             "admin/organisation_unavailable.html", cycle=cycle, message=error.message
         )
-    scale_points = len(summary.scale)
+    scale_points, table = len(summary.scale), summary.views[view]
     return render_template(
         "admin/organisation.html",
         cycle=cycle,
         summary=summary,
-        table=summary.views[view],
+        table=table,
         groups=_statement_groups(summary, view),
         view=view,
         views=VIEWS,
@@ -95,6 +117,8 @@ def organisation(cycle_id: int) -> str:
         heat_text=HEAT_TEXT,
         legend=heat_legend(scale_points),
         deletion_date=deletion_date(cycle),
+        nothing_shown=why_nothing_is_shown(table),
+        empty_segments=[name for name in table.segments if _shows_nothing(table, name)],
     )
 
 

@@ -27,6 +27,7 @@ from feedback360.erasure import erase_person, erasure_plan
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.permissions import admin_required
+from feedback360.wording import counted
 
 
 def _me() -> Person:
@@ -67,7 +68,10 @@ def people_import() -> str | tuple[str, int] | WerkzeugResponse:
     if outcome.ignored_headings:
         flash(f"Columns not used: {', '.join(outcome.ignored_headings)}.", "info")
     if failed := send_password_links(outcome.links):
-        flash(f"{failed} set-password email(s) could not be sent; resend them later.", "error")
+        flash(
+            f"{counted(failed, 'set-password email')} could not be sent; resend them later.",
+            "error",
+        )
     return redirect(url_for("admin.people_import"))
 
 

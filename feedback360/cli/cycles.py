@@ -17,6 +17,7 @@ from feedback360.frameworks.services import latest_framework
 from feedback360.reports.services import release_reports, release_to_coaches
 from feedback360.scheduling import tick
 from feedback360.timeutil import today as current_date
+from feedback360.wording import counted
 
 
 @click.group(help="Create and run feedback cycles.")
@@ -119,10 +120,14 @@ def release(reference: str, to_coaches: bool) -> None:
     found = find_cycle(reference)
     if to_coaches:
         count = release_to_coaches(found)
-        click.echo(f"Cycle {found.id} “{found.name}”: {count} report(s) released to coaches.")
+        click.echo(
+            f"Cycle {found.id} “{found.name}”: {counted(count, 'report')} released to coaches."
+        )
         return
     count = release_reports(found)
-    click.echo(f"Cycle {found.id} “{found.name}” is now released: {count} report(s) to read.")
+    click.echo(
+        f"Cycle {found.id} “{found.name}” is now released: {counted(count, 'report')} to read."
+    )
 
 
 @cycle.command(
@@ -153,6 +158,9 @@ def send_reminders(today: datetime | None) -> None:
     done = send_scheduled_reminders(today.date() if today else current_date())
     for found, day, sent in done:
         before = (found.closes_on - day).days if found.closes_on else 0
-        click.echo(f"“{found.name}”: {sent} rater(s) reminded ({before} days before it closes).")
+        click.echo(
+            f"“{found.name}”: {counted(sent, 'rater')} reminded "
+            f"({counted(before, 'day')} before it closes)."
+        )
     if not done:
         click.echo("No reminders are due today.")

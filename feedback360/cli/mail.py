@@ -12,6 +12,7 @@ from feedback360.extensions import db
 from feedback360.mailing.models import FAILED, SENT, SKIPPED, STATUSES, QueuedMail
 from feedback360.mailing.services import MAX_ATTEMPTS, failed_mail, given_up, mail_counts
 from feedback360.mailing.services import retry_failed as retry_due
+from feedback360.wording import counted
 
 
 @click.group(help="The mail queue: retry messages that could not be sent, and show them.")
@@ -42,12 +43,12 @@ def retry(reference: str | None, now: bool) -> None:
     tried = retry_due(cycle, by_hand=now)
     if tried:  # cron runs often: only runs that did something are worth an audit entry
         target = f"cycle {cycle.id}" if cycle else "all cycles"
-        record("mail.retry", target, f"{len(tried)} message(s)" + (", by hand" if now else ""))
+        record("mail.retry", target, counted(len(tried), "message") + (", by hand" if now else ""))
     db.session.commit()  # the messages are sent as this commits
     outcome = {status: sum(mail.status == status for mail in tried) for status in STATUSES}
     click.echo(
-        f"Retried {len(tried)} message(s): {outcome[SENT]} sent, {outcome[FAILED]} failed, "
-        f"{outcome[SKIPPED]} no longer needed."
+        f"Retried {counted(len(tried), 'message')}: {outcome[SENT]} sent, "
+        f"{outcome[FAILED]} failed, {outcome[SKIPPED]} no longer needed."
     )
     for mail in tried:
         if mail.status == FAILED:
@@ -68,8 +69,8 @@ def status(reference: str | None) -> None:
 def _describe(mail: QueuedMail) -> str:
     state = "given up" if given_up(mail) else "will retry"
     return (
-        f"#{mail.id} {mail.kind} to {mail.to_address}: {mail.attempts} attempt(s), {state}; "
-        f"{mail.last_error}"
+        f"#{mail.id} {mail.kind} to {mail.to_address}: "
+        f"{counted(mail.attempts, 'attempt')}, {state}; {mail.last_error}"
     )
 
 

@@ -13,6 +13,7 @@ from feedback360.accounts.services import add_person, person_by_email
 from feedback360.actions import commit_or_refuse
 from feedback360.commands import domain_command
 from feedback360.errors import DomainError
+from feedback360.wording import counted
 
 
 @click.group(help="Add people, or import them from a CSV staff list.")
@@ -85,5 +86,6 @@ def import_command(file: Path, full_list: bool) -> None:
         click.echo(f"Columns not used: {', '.join(outcome.ignored_headings)}.")
     if failed := send_password_links(outcome.links):
         click.echo(
-            f"{failed} set-password email(s) could not be sent; resend them later.", err=True
+            f"{counted(failed, 'set-password email')} could not be sent; resend them later.",
+            err=True,
         )

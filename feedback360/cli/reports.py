@@ -15,6 +15,7 @@ from feedback360.feedback.models import FeedbackRequest
 from feedback360.reports.build_progress import pending_count
 from feedback360.reports.building import build_cycle
 from feedback360.reports.models import Report
+from feedback360.wording import counted
 
 
 @click.group(help="Build personal reports.")
@@ -52,13 +53,13 @@ def build(reference: str, out_dir: Path | None, workers: int, rebuild: bool) -> 
         summary = build_cycle(
             cycle, rebuild=rebuild, workers=workers, on_each=lambda _built: bar.update(1)
         )
-    click.echo(f"Built {summary.built} report(s).")
+    click.echo(f"Built {counted(summary.built, 'report')}.")
     if out_dir is not None:
         written = _write_all(cycle, out_dir)
-        click.echo(f"Wrote {written} PDF(s) to {out_dir}.")
+        click.echo(f"Wrote {counted(written, 'PDF')} to {out_dir}.")
     if summary.failures:
         raise click.ClickException(
-            f"{len(summary.failures)} report(s) could not be built:\n  "
+            f"{counted(len(summary.failures), 'report')} could not be built:\n  "
             + "\n  ".join(summary.failures)
         )
 

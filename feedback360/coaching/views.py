@@ -48,7 +48,9 @@ def _coachees_report(request_id: int, *, download: bool) -> Response | tuple[str
     report = _released_report(feedback_request)
     if report is None:
         return _not_released(feedback_request)
-    return report_response(report, download=download, reader="read by their coach")
+    return report_response(
+        report, download=download, reader="read by their coach", back_to="your coachees"
+    )
 
 
 @bp.get("/")

@@ -11,6 +11,11 @@ NOT_SEEN = "na"
 MAX_COMMENT = 5000
 
 
+def not_seen_words(about_self: bool) -> str:
+    """What the "na" choice says: a rater may not have seen it; no one is unseen by themself."""
+    return "Not sure / does not apply to me" if about_self else "Not seen / can’t say"
+
+
 @dataclass
 class Answers:
     ratings: dict[int, int | None] = field(default_factory=dict)  # None is "Not seen"

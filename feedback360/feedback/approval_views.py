@@ -15,6 +15,7 @@ from feedback360.feedback import approvals, services
 from feedback360.feedback.forms import NominationForm, group_label
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.feedback.permissions import invitation_or_404
+from feedback360.wording import counted
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
@@ -85,6 +86,6 @@ def approve(request_id: int) -> WerkzeugResponse:
     feedback_request = _request_to_approve(request_id)
     run_action(
         partial(approvals.approve, feedback_request, current_user._get_current_object()),
-        lambda sent: f"List approved: {sent} invitation(s) sent.",
+        lambda sent: f"List approved: {counted(sent, 'invitation')} sent.",
     )
     return redirect(url_for("approvals.show", request_id=request_id))

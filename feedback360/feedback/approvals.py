@@ -28,6 +28,7 @@ from feedback360.feedback.models import (
     FeedbackRequest,
     Invitation,
 )
+from feedback360.wording import counted
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ def approve(feedback_request: FeedbackRequest, approver: Person) -> int:
     record(
         "nominations.approve",
         f"request {feedback_request.id}",
-        f"{feedback_request.subject.name}'s raters approved{on_behalf}; {sent} invitation(s) sent",
+        f"{feedback_request.subject.name}'s raters approved{on_behalf}; "
+        f"{counted(sent, 'invitation')} sent",
         actor=approver,
     )
     return sent

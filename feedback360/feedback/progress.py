@@ -5,15 +5,26 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from feedback360.disclosure import NOT_SHOWN, OWN, POOLED_IN, how_groups_show
 from feedback360.feedback.models import NOMINATED, FeedbackRequest
-from feedback360.groups import LABELS, LINE_MANAGER, RATER_GROUPS
+from feedback360.groups import LABELS, RATER_GROUPS
 
 
 @dataclass(frozen=True)
 class GroupProgress:
     label: str
     nominated: int
-    enough: bool
+    # How the report shows the group with the responses so far, by the report's own rules
+    # (feedback360.disclosure): on its own, only within "Other raters", or not at all.
+    showing: str
+
+    @property
+    def enough(self) -> bool:
+        return self.showing == OWN
+
+    @property
+    def pooled(self) -> bool:
+        return self.showing == POOLED_IN
 
 
 @dataclass(frozen=True)
@@ -28,16 +39,11 @@ class RequestProgress:
 
 def request_progress(feedback_request: FeedbackRequest) -> RequestProgress:
     cycle = feedback_request.cycle
-    k = cycle.anonymity_threshold
     nominated = Counter(invitation.group for invitation in feedback_request.invitations)
     responded = feedback_request.rater_responses_by_group()
+    showing = how_groups_show(responded, cycle.anonymity_threshold, cycle.manager_identifiable)
     groups = [
-        GroupProgress(
-            label=LABELS[group],
-            nominated=nominated[group],
-            enough=responded[group]
-            >= (1 if group == LINE_MANAGER and cycle.manager_identifiable else k),
-        )
+        GroupProgress(LABELS[group], nominated[group], showing.get(group, NOT_SHOWN))
         for group in RATER_GROUPS
         if nominated[group]
     ]

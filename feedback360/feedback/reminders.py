@@ -22,6 +22,7 @@ from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback import mails
 from feedback360.feedback.models import INVITED, OPENED, FeedbackRequest, Invitation
+from feedback360.wording import counted
 
 REMINDER_DAYS_BEFORE_CLOSE = (7, 2)
 WAITING = (INVITED, OPENED)  # invited, not yet submitted or declined
@@ -68,7 +69,7 @@ def remind_cycle(cycle: Cycle, today: date) -> int:
     """Remind every rater of an open cycle who has not answered (by an administrator)."""
     _require_open(cycle)
     sent = remind(waiting_invitations(cycle), today)
-    record("reminders.send", f"cycle {cycle.id}", f"{sent} rater(s) reminded")
+    record("reminders.send", f"cycle {cycle.id}", f"{counted(sent, 'rater')} reminded")
     return sent
 
 
@@ -76,7 +77,7 @@ def remind_request(feedback_request: FeedbackRequest, today: date) -> int:
     """Remind the raters of one request who have not answered (by an administrator)."""
     _require_open(feedback_request.cycle)
     sent = remind(waiting_invitations(feedback_request.cycle, feedback_request), today)
-    record("reminders.send", f"request {feedback_request.id}", f"{sent} rater(s) reminded")
+    record("reminders.send", f"request {feedback_request.id}", f"{counted(sent, 'rater')} reminded")
     return sent
 
 
@@ -106,7 +107,8 @@ def send_scheduled_reminders(today: date) -> list[tuple[Cycle, date, int]]:
         ]
         sent = remind(due, today)
         if sent:
-            detail = f"{sent} rater(s) reminded, {(cycle.closes_on - day).days} days before close"
+            before = counted((cycle.closes_on - day).days, "day")
+            detail = f"{counted(sent, 'rater')} reminded, {before} before close"
             record("reminders.send", f"cycle {cycle.id}", detail)
         done.append((cycle, day, sent))
     return done

@@ -16,7 +16,7 @@ from feedback360.cycles.models import OPEN, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback import mails
-from feedback360.feedback.answers import MAX_COMMENT, Answers
+from feedback360.feedback.answers import MAX_COMMENT, Answers, not_seen_words
 from feedback360.feedback.links import hash_token, rater_token
 from feedback360.feedback.models import (
     INVITED,
@@ -73,7 +73,9 @@ def _require_open(feedback_request: FeedbackRequest) -> None:
         )
 
 
-def check_answers(answers: Answers, framework: Framework, *, complete: bool) -> None:
+def check_answers(
+    answers: Answers, framework: Framework, *, complete: bool, about_self: bool = False
+) -> None:
     """Refuse over-long comments always, and unanswered statements when submitting."""
     for value_id in answers.too_long_comments():
         raise DomainError(
@@ -88,7 +90,7 @@ def check_answers(answers: Answers, framework: Framework, *, complete: bool) -> 
                 else (f"{len(missing)} statements still need")
             )
             raise DomainError(
-                f"{count} an answer: choose a rating or “Not seen / can't say” for each.",
+                f"{count} an answer: choose a rating or “{not_seen_words(about_self)}” for each.",
                 f"s{missing[0].id}",
             )
 
@@ -104,7 +106,7 @@ def save_self_draft(feedback_request: FeedbackRequest, answers: Answers) -> None
 def submit_self_assessment(feedback_request: FeedbackRequest, answers: Answers) -> None:
     """Store the subject's own ratings as the request's self response."""
     _require_open(feedback_request)
-    check_answers(answers, feedback_request.cycle.framework, complete=True)
+    check_answers(answers, feedback_request.cycle.framework, complete=True, about_self=True)
     claimed = db.session.execute(
         update(FeedbackRequest)
         .where(FeedbackRequest.id == feedback_request.id, FeedbackRequest.self_assessed.is_(False))

@@ -13,7 +13,7 @@ from flask import abort, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from feedback360.accounts.models import Person
-from feedback360.feedback.answers import Answers
+from feedback360.feedback.answers import MAX_COMMENT, Answers, not_seen_words
 from feedback360.feedback.rating_form import (
     autosave_reply,
     page_after,
@@ -24,6 +24,11 @@ from feedback360.feedback.rating_form import (
     with_page,
 )
 from feedback360.frameworks.models import Framework
+
+
+def _rating_words(about_self: bool) -> dict[str, Any]:
+    """What every rating page says the same way: the "na" choice and the comment's limit."""
+    return {"not_seen_label": not_seen_words(about_self), "comment_limit": MAX_COMMENT}
 
 
 def value_page(
@@ -61,6 +66,7 @@ def value_page(
         error=error,
         about_self=about_self,
         subject=subject,
+        **_rating_words(about_self),
         saved=request.args.get("saved") == "1",
         check=request.args.get("check") == "1",
         **links,
@@ -90,6 +96,7 @@ def summary_page(
         error=error,
         about_self=about_self,
         subject=subject,
+        **_rating_words(about_self),
         **links,
     ), (400 if error else 200)
 
@@ -121,6 +128,7 @@ def whole_form_page(
         error=error,
         about_self=about_self,
         subject=subject,
+        **_rating_words(about_self),
         done=done,
         saved=request.args.get("saved") == "1",
         **links,

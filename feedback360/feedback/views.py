@@ -20,6 +20,7 @@ from feedback360.feedback.models import FeedbackRequest
 from feedback360.feedback.permissions import invitation_or_404, owns_request
 from feedback360.feedback.stage import request_stage
 from feedback360.feedback.suggestions import suggested_raters
+from feedback360.wording import counted
 
 bp = Blueprint("feedback", __name__)
 
@@ -216,7 +217,9 @@ def remove_nomination(request_id: int, invitation_id: int) -> WerkzeugResponse:
 @login_required
 def send_invitations(request_id: int) -> WerkzeugResponse:
     return _on_own_request(
-        request_id, services.send_own_invitations, lambda sent: f"{sent} invitation(s) sent."
+        request_id,
+        services.send_own_invitations,
+        lambda sent: f"{counted(sent, 'invitation')} sent.",
     )
 
 

@@ -74,7 +74,8 @@ def check_framework_data(data: dict[str, Any], where: str) -> None:
 def _no_unknown_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
-        raise FrameworkFileError(f"{where}: unknown key(s): {', '.join(unknown)}")
+        keys = "key" if len(unknown) == 1 else "keys"
+        raise FrameworkFileError(f"{where}: unknown {keys}: {', '.join(unknown)}")
 
 
 def _text(value: Any, what: str) -> str:

@@ -34,13 +34,18 @@ class BuildProgress:
 
 
 def build_progress(cycle: Cycle) -> BuildProgress:
+    total, built = _request_count(cycle), _report_count(cycle)
+    # The build process notes its end only after its last report is kept and its workers
+    # have stopped; in between, every report is built and the build is shown as finished,
+    # never "1 of 1 built" beside "the build is running".
+    all_built = cycle.build_started_at is not None and built >= total
     return BuildProgress(
-        total=_request_count(cycle),
-        built=_report_count(cycle),
+        total=total,
+        built=built,
         failures=list(cycle.build_failures or []),
         started_at=cycle.build_started_at,
-        running=cycle.build_running,
-        finished=cycle.build_has_finished,
+        running=cycle.build_running and not all_built,
+        finished=cycle.build_has_finished or all_built,
     )
 
 

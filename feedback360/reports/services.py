@@ -22,6 +22,7 @@ from feedback360.reports.engine.results import ReportDocument, StatementText, Va
 from feedback360.reports.loading import load_comments, load_cycle
 from feedback360.reports.models import Report
 from feedback360.timeutil import today, utcnow
+from feedback360.wording import counted
 
 
 def slug(text: str) -> str:
@@ -164,7 +165,7 @@ def release_to_coaches(cycle: Cycle) -> int:
     requests = _check_all_built(cycle)
     cycle.release_to_coaches()
     told = _tell_coaches(requests)
-    record("reports.release_to_coaches", f"cycle {cycle.id}", f"{told} coach mail(s)")
+    record("reports.release_to_coaches", f"cycle {cycle.id}", counted(told, "coach mail"))
     return len(requests)
 
 
@@ -179,7 +180,7 @@ def release_reports(cycle: Cycle) -> int:
     for feedback_request in requests:
         if feedback_request.subject.active:
             mails.send_report_ready(feedback_request, feedback_request.subject)
-    record("reports.release", f"cycle {cycle.id}", f"{len(requests)} report(s)")
+    record("reports.release", f"cycle {cycle.id}", counted(len(requests), "report"))
     return len(requests)
 
 
@@ -198,7 +199,8 @@ def _check_all_built(cycle: Cycle) -> list[FeedbackRequest]:
     ]
     if unbuilt:
         raise DomainError(
-            f"{len(unbuilt)} report(s) are not built yet (for example {unbuilt[0]}'s); "
+            f"{counted(len(unbuilt), 'report')} {'is' if len(unbuilt) == 1 else 'are'} not built "
+            f"yet (for example {unbuilt[0]}'s); "
             "build them first."
         )
     return requests

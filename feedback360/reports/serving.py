@@ -16,9 +16,17 @@ from feedback360.reports.models import Report
 VIEW, DOWNLOAD = "report.view", "report.download"
 
 
-def report_response(report: Report, *, download: bool, reader: str) -> Response:
-    """The report's page, or its PDF as a download named after its subject."""
+BACK_LINK = '<a href="../../" class="back">Back to your feedback</a>'
+
+
+def report_response(
+    report: Report, *, download: bool, reader: str, back_to: str | None = None
+) -> Response:
+    """The report's page, or its PDF as a download named after its subject. The page's link
+    back (written for its subject) names `back_to` instead when someone else reads it."""
     body = report.pdf if download else report.html  # read before the commit expires it
+    if back_to and not download:
+        body = body.replace(BACK_LINK, f'<a href="../../" class="back">Back to {back_to}</a>')
     filename, request_id = report.filename, report.request_id
     record(DOWNLOAD if download else VIEW, f"report {report.id}", f"request {request_id}, {reader}")
     db.session.commit()

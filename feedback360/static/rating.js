@@ -1,5 +1,6 @@
 // Autosave for the value-by-value rating pages: every change is posted to the page's own
-// address with action=autosave; the buttons still save without this script.
+// address with action=autosave; the buttons still save without this script. Also the count
+// of characters left under each comment box, on every rating page.
 (function () {
   "use strict";
 
@@ -107,6 +108,56 @@
     }
   }
 
+  // The count of characters left under each comment box. Its text is read with the box
+  // (aria-describedby); a separate polite live region speaks only near or over the limit,
+  // once the person pauses, rather than on every keystroke.
+  var NEAR_LIMIT = 0.1; // the last tenth of the limit
+  var COUNT_PAUSE_MS = 1000;
+
+  function plural(n, word) {
+    return n.toLocaleString("en-GB") + " " + word + (n === 1 ? "" : "s");
+  }
+
+  function countLength(text) {
+    // As the server counts: the text trimmed, a line break sent as two characters (\r\n),
+    // and a character outside the Basic Multilingual Plane (an emoji) as one.
+    return Array.from(text.trim().replace(/\r\n|\r|\n/g, "\r\n")).length;
+  }
+
+  function startCount(count) {
+    var box = document.getElementById(count.id.replace(/-count$/, ""));
+    var limit = Number(count.dataset.characterLimit);
+    if (!box || !limit) return;
+    var live = document.createElement("p");
+    live.className = "visually-hidden";
+    live.setAttribute("aria-live", "polite");
+    count.parentNode.insertBefore(live, count.nextSibling);
+    var pauseTimer = null;
+
+    function message() {
+      var left = limit - countLength(box.value);
+      if (left < 0) return plural(-left, "character") + " too many";
+      return "You have " + plural(left, "character") + " left";
+    }
+
+    function update() {
+      var text = message();
+      count.textContent = text + ".";
+      count.classList.toggle("error-message", text.indexOf("too many") !== -1);
+      return text;
+    }
+
+    update();
+    box.addEventListener("input", function () {
+      var text = update();
+      clearTimeout(pauseTimer);
+      var near = limit - countLength(box.value) <= limit * NEAR_LIMIT;
+      pauseTimer = setTimeout(function () {
+        live.textContent = near ? text + "." : "";
+      }, COUNT_PAUSE_MS);
+    });
+  }
+
   function changedSinceLoad(form) {
     var fields = form.querySelectorAll("input[type=radio], textarea");
     for (var i = 0; i < fields.length; i += 1) {
@@ -121,5 +172,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var forms = document.querySelectorAll("form[data-autosave]");
     for (var i = 0; i < forms.length; i += 1) start(forms[i]);
+    var counts = document.querySelectorAll("[data-character-limit]");
+    for (var j = 0; j < counts.length; j += 1) startCount(counts[j]);
   });
 })();

@@ -13,6 +13,7 @@ from feedback360.audit.services import record
 from feedback360.background import DELIVER_MAIL_TASK, RETRY_MAIL_TASK
 from feedback360.extensions import db
 from feedback360.mailing.services import deliver, retry_failed
+from feedback360.wording import counted
 
 DELIVER_TASK = DELIVER_MAIL_TASK
 
@@ -28,6 +29,6 @@ def retry_mail() -> int:
     """Send again the failed messages that are due (as `feedback360 mail retry` does)."""
     tried = retry_failed()
     if tried:
-        record("mail.retry", "all cycles", f"{len(tried)} message(s), by a worker")
+        record("mail.retry", "all cycles", f"{counted(len(tried), 'message')}, by a worker")
     db.session.commit()  # the messages are sent as this commits
     return len(tried)

@@ -132,7 +132,7 @@ def _seal_drafts(connection):
 
 
 def _relabel_closed_cycles(connection):
-    from feedback360.reports.engine.columns import plan_columns  # rules 1 to 4, as the app
+    from feedback360.disclosure import plan_columns  # rules 1 to 4, as the app
 
     closed = connection.execute(
         sa.select(cycle.c.id, cycle.c.anonymity_threshold, cycle.c.manager_identifiable).where(

@@ -30,6 +30,8 @@ pytestmark = pytest.mark.suite_database
 
 AUTOSAVE = "[data-autosave-status]"
 STATEMENT = "fieldset.statement"
+NOT_SEEN = "Not seen / can’t say"
+NOT_SURE = "Not sure / does not apply to me"  # the same choice, on the self-assessment
 # Typed into the nomination form (the other two come from the suggestions).
 TYPED_RATERS = [
     ("Tara Typed", "tara@example.org", "Peer"),
@@ -55,11 +57,14 @@ def value_count(page) -> int:  # type: ignore[no-untyped-def]
     return int(re.search(r"of (\d+)", text).group(1))  # type: ignore[union-attr]
 
 
-def answer_page_by_mouse(page, rating: str = "4 Often", *, skip: int = 0) -> None:  # type: ignore[no-untyped-def]
-    """Choose `rating` for every statement on this value page after the first `skip`."""
+def answer_page_by_mouse(
+    page, rating: str = "4 Often", *, skip: int = 0, not_seen: str = NOT_SEEN
+) -> None:  # type: ignore[no-untyped-def]
+    """Choose `rating` for every statement on this value page after the first `skip`, and
+    the choice of `not_seen` words for the second."""
     statements = page.locator(STATEMENT)
     for n in range(skip, statements.count()):
-        choice = "Not seen / can't say" if n == 1 else rating
+        choice = not_seen if n == 1 else rating
         statements.nth(n).get_by_role("radio", name=choice, exact=True).check()
 
 
@@ -106,7 +111,7 @@ def test_a_staff_member_self_assesses_and_nominates_six_raters(live_app, new_pag
     pages = value_count(sam)
     for number in range(1, pages + 1):
         expect(sam.locator("h1")).to_contain_text(f"Value {number} of {pages}")
-        answer_page_by_mouse(sam)
+        answer_page_by_mouse(sam, not_seen=NOT_SURE)
         if number == 1:
             sam.get_by_label("Comments on this value (optional)").fill("I try to lead by example.")
         visits.check(sam, f"self-value-{number}")
@@ -140,7 +145,7 @@ def test_a_staff_member_self_assesses_and_nominates_six_raters(live_app, new_pag
     expect(raters.locator("tr", has_text="Mia Manager")).to_contain_text("Line manager")
     sees(sam.locator(".next-step"), "Send the invitations to the raters you have nominated.")
     sam.get_by_role("button", name="Send invitations").click()
-    sees(sam, "6 invitation(s) sent.")
+    sees(sam, "6 invitations sent.")
     next_step = sam.locator(".next-step")
     sees(next_step, "Wait for your raters to respond (0 so far).")
     expect(next_step.get_by_role("link", name="See how your responses stand")).to_be_visible()
@@ -362,3 +367,49 @@ def test_an_answer_chosen_before_the_page_script_arrives_is_still_saved(live_app
     rater.goto(mailed_link(live_app, "rater1@example.org"))
     rater.get_by_role("link", name="Continue", exact=True).click()
     assert rated_on_page(rater, "2 Rarely", how_many=1) == [True]
+
+
+def focus_is_on_the_error_summary(page) -> None:  # type: ignore[no-untyped-def]
+    expect(page).to_have_title(re.compile("^Error: "))
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    focus_is_visible(page)
+
+
+def test_errors_take_the_focus_and_the_comment_box_counts_down(live_app, new_page, visits):
+    """The box says how many characters are left as the rater types; a refused page moves
+    focus to its list of problems, each tied to its control, and its title says "Error"."""
+    seed_cycle()
+    rater = new_page(375)
+    rater.goto(mailed_link(live_app, "rater1@example.org"))
+    rater.get_by_role("link", name="Start", exact=True).click()
+    expect(rater.locator("h1")).to_contain_text("Value 1 of")
+    box = rater.get_by_label("Comments on this value (optional)")
+    count = rater.locator(".character-count")
+    expect(count).to_have_text("You have 5,000 characters left.")
+    box.fill("Kind.")
+    expect(count).to_have_text("You have 4,995 characters left.")
+    box.fill("x" * 5001)
+    expect(count).to_have_text("1 character too many.")
+    visits.check(rater, "comment-too-long")
+
+    rater.get_by_role("button", name=re.compile("^Next: ")).click()
+    focus_is_on_the_error_summary(rater)
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(box).to_have_accessible_description(re.compile("shorten this comment"))
+    visits.check(rater, "comment-refused")
+
+    box.fill("Kind.")
+    rater.get_by_role("button", name="Check your answers and submit").click()
+    sees_heading(rater, "Check your answers before you submit")
+    rater.get_by_role("button", name="Submit your feedback").click()
+    focus_is_on_the_error_summary(rater)
+    visits.check(rater, "summary-refused")
+
+    # The first gap's link leads to its statement, marked and described by its error.
+    rater.locator(".error-summary a").first.click()
+    statement = rater.locator(f"{STATEMENT}.field-error").first
+    expect(statement).to_have_accessible_description(re.compile("Choose a rating"))
+    expect(statement.get_by_role("radio", name=NOT_SEEN)).to_have_attribute("aria-invalid", "true")
+    expect(rater).to_have_title(re.compile("^Error: "))
+    visits.check(rater, "statement-to-answer")

@@ -7,6 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
+from feedback360.disclosure import plan_columns
 from feedback360.reports.engine.columns import (
     ABSENT,
     ALL_COLUMN,
@@ -20,7 +21,6 @@ from feedback360.reports.engine.columns import (
     exempt_columns,
     group_columns,
     hide_cells,
-    plan_columns,
 )
 from feedback360.reports.engine.inputs import CycleSettings
 from feedback360.reports.engine.values import value_membership, value_sums

@@ -1,17 +1,18 @@
-"""Rules 1–4 on whole blocks of subjects: which columns show and which cells go blank."""
+"""Rules 1–4 on whole blocks of subjects: which columns show (feedback360.disclosure) and
+which cells go blank."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from feedback360.disclosure import MANAGER_COLUMN, N_GROUPS, SELF_COLUMN
 from feedback360.groups import ALL_RATERS, GROUPS, OTHER_RATERS, POOLED
 from feedback360.reports.engine.inputs import GROUP_CODE
 
 # Every report's columns come from these seven, always in this order; a subject's report
 # shows the ones its `column_shown` row allows. Columns 0–4 are the groups of GROUP_CODE.
 COLUMNS = (*GROUPS, OTHER_RATERS, ALL_RATERS)
-SELF_COLUMN, MANAGER_COLUMN, POOL_COLUMN, ALL_COLUMN = 0, 1, 5, 6
-N_GROUPS = 5
+POOL_COLUMN, ALL_COLUMN = 5, 6
 # Rows carry one of six labels: the five groups, or the pooled label given at the close
 # to responses whose group is shown only within "Other raters".
 POOLED_LABEL = GROUP_CODE[POOLED]
@@ -19,50 +20,6 @@ N_LABELS = len(GROUP_CODE)
 
 # Why a cell is blank, one code per cell; ABSENT marks a column the report does not show.
 VISIBLE, TOO_FEW, SUBTRACTION, ABSENT = 0, 1, 2, 3
-
-_NEVER = np.iinfo(np.int64).max  # larger than any count: "no candidate"
-
-
-def plan_columns(
-    responses: np.ndarray, k: int, manager_identifiable: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rules 1–4 for responses (subjects, 5): rater scores shown, groups pooled, columns shown."""
-    rows = np.arange(len(responses))
-    total = responses[:, 1:].sum(axis=1)
-    # Rule 3: below k raters nothing but self is shown, not even an identifiable manager.
-    rater_scores_shown = total >= k
-    own = responses >= k
-    if manager_identifiable:
-        own[:, MANAGER_COLUMN] |= responses[:, MANAGER_COLUMN] > 0
-    own[:, SELF_COLUMN] = False
-    own &= rater_scores_shown[:, None]
-    pooled = (responses > 0) & ~own & rater_scores_shown[:, None]
-    pooled[:, SELF_COLUMN] = False
-    poolable = own.copy()
-    if manager_identifiable:
-        poolable[:, MANAGER_COLUMN] = False
-    # Rule 4: a pool below k could be worked out as all raters minus the shown groups, so
-    # the smallest shown group joins it (ties go to the earlier group). Each round pools
-    # one of only four groups, so four rounds settle every subject.
-    for _ in range(N_GROUPS - 1):
-        size = np.where(pooled, responses, 0).sum(axis=1)
-        candidates = np.where(poolable, responses, _NEVER)
-        smallest = candidates.argmin(axis=1)
-        move = (size > 0) & (size < k) & (candidates[rows, smallest] < _NEVER)
-        if not move.any():
-            break
-        own[rows[move], smallest[move]] = False
-        poolable[rows[move], smallest[move]] = False
-        pooled[rows[move], smallest[move]] = True
-    size = np.where(pooled, responses, 0).sum(axis=1)
-    pool_shown = size >= k
-    # Pooling fails only when the identifiable manager is the sole shown column left: then
-    # all raters minus the manager would be the small pool, so all raters goes instead.
-    all_shown = rater_scores_shown & ((size == 0) | pool_shown)
-    column_shown = np.column_stack(
-        [responses[:, SELF_COLUMN] > 0, own[:, 1:], pool_shown, all_shown]
-    )
-    return rater_scores_shown, pooled, column_shown
 
 
 def exempt_columns(manager_identifiable: bool) -> np.ndarray:

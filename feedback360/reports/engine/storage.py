@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from feedback360.disclosure import plan_columns
 from feedback360.reports.engine.columns import (
     N_GROUPS,
     POOL_COLUMN,
     POOLED_LABEL,
     SELF_COLUMN,
-    plan_columns,
 )
 from feedback360.reports.engine.inputs import DROPPED
 
