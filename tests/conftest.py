@@ -452,8 +452,7 @@ def link_in(message: Message) -> str:
 
 
 def mailed_password_link(app: Flask) -> str:
-    """The whole set-password link in the first mail, waiting for it: a server sends a new
-    password link once its response has gone."""
+    """The whole set-password link in the first mail, waiting briefly for it."""
     deadline = time.monotonic() + 30
     while not outbox_messages(app):
         assert time.monotonic() < deadline, "no mail was written"

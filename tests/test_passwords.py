@@ -82,7 +82,6 @@ def test_the_command_line_keeps_the_same_rule(app, password, reason):
 
 def ask_for_a_link(client, email: str):  # type: ignore[no-untyped-def]
     response = submit_form(client, "/account/forgot-password", {"email": email})
-    response.close()  # the mail goes once the answer has: as a server finishes a response
     return response
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from functools import partial
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -15,7 +13,6 @@ from feedback360.accounts.forms import ChangePasswordForm, ForgotPasswordForm
 from feedback360.actions import run_form_action
 
 bp = Blueprint("passwords", __name__, url_prefix="/account")
-log = logging.getLogger(__name__)
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
@@ -24,10 +21,9 @@ def forgot() -> str | WerkzeugResponse | tuple[str, int]:
         return redirect(url_for("passwords.change"))
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        password_changes.send_reset_link(form.email.data or "")
         flash(password_changes.SENT, "info")
-        response = redirect(url_for("accounts.sign_in"))
-        _after_the_response(response, partial(password_changes.send_reset_link, form.email.data))
-        return response
+        return redirect(url_for("accounts.sign_in"))
     page = render_template("accounts/forgot_password.html", form=form)
     return (page, 400) if form.errors else page
 
@@ -51,18 +47,3 @@ def change() -> str | WerkzeugResponse | tuple[str, int]:
             return redirect(url_for("feedback.home"))
     page = render_template("accounts/change_password.html", form=form)
     return (page, 400) if form.errors else page
-
-
-def _after_the_response(response: WerkzeugResponse, work: Callable[[], None]) -> None:
-    """Do the work once the response has gone, so that how long the answer took says nothing
-    about whether the address has an account."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-
-    def run() -> None:
-        with app.app_context():
-            try:
-                work()
-            except Exception:  # a failure here reaches nobody's page: keep it in the log
-                log.exception("Could not finish a forgotten-password request")
-
-    response.call_on_close(run)
