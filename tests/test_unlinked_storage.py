@@ -27,7 +27,7 @@ from feedback360.extensions import db
 from feedback360.feedback import links, services
 from feedback360.feedback.answers import Answers
 from feedback360.feedback.models import FeedbackRequest, Invitation, Response
-from feedback360.feedback.sealing import AnswersUnreadable, keys_dir, unseal
+from feedback360.feedback.sealing import AnswersUnreadable, keys_dir, make_key, unseal
 from feedback360.sqlite import whole_transactions
 from tests.conftest import (
     DATABASES,
@@ -354,3 +354,27 @@ def close_is_waiting() -> bool:
                 "AND wait_event_type = 'Lock'"
             ).first()
         )
+
+
+def test_workers_making_a_cycles_key_at_once_all_read_the_same_whole_key(app):
+    """Under load several workers save a cycle's first answers together: each makes the key
+    if it is missing and reads it straight after. None may read a key half written."""
+    key_id = "0123456789abcdef0123456789abcdef"
+    read: list[bytes | None] = []
+    start = threading.Barrier(8)
+
+    def worker() -> None:
+        with app.app_context():
+            start.wait()
+            make_key(key_id)
+            read.append((keys_dir() / f"{key_id}.key").read_bytes())
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(read) == 8
+    assert all(key == read[0] and len(key) == 32 for key in read), [len(k or b"") for k in read]
+    assert [p.name for p in keys_dir().iterdir()] == [f"{key_id}.key"]  # no leftovers

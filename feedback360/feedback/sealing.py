@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -57,17 +58,24 @@ def _key(key_id: str) -> bytes | None:
 
 
 def make_key(key_id: str) -> None:
-    """Make the cycle's key unless it exists (two workers making it at once keep one)."""
+    """Make the cycle's key unless it exists. Written whole under another name, then linked
+    into place, which fails if it is there already: two workers making it at once keep one,
+    and a worker reading it never meets a file half written."""
     path = _key_path(key_id)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if path.exists():
         return
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(AESGCM.generate_key(bit_length=KEY_BYTES * 8))
-        file.flush()
-        os.fsync(file.fileno())
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".new-", suffix=".key")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(AESGCM.generate_key(bit_length=KEY_BYTES * 8))
+            file.flush()
+            os.fsync(file.fileno())
+        os.link(temporary, path)
+    except FileExistsError:
+        pass  # another worker's key is in place, whole
+    finally:
+        os.unlink(temporary)
 
 
 def has_key(key_id: str) -> bool:
