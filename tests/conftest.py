@@ -424,12 +424,16 @@ def authenticator_code(email: str) -> str:
     assert person is not None
     assert person.totp_secret is not None
     totp = pyotp.TOTP(person.totp_secret)
+    # This half-minute's code, or the next one when it was used: both still work if the
+    # half-minute turns before the server checks (it takes one step either side).
     now = totp.timecode(utcnow())
-    last = person.totp_last_step if person.totp_last_step is not None else now - 2
-    if last >= now + 1:
-        person.totp_last_step = last = now - 2
+    last = person.totp_last_step
+    step = now if last is None else max(now, last + 1)
+    if step > now + 1:
+        person.totp_last_step = now - 1
         db.session.commit()
-    return totp.generate_otp(max(now - 1, last + 1))
+        step = now
+    return totp.generate_otp(step)
 
 
 def outbox_messages(app: Flask) -> list[Message]:
