@@ -43,22 +43,24 @@ def commit_or_refuse(action: Callable[[], Outcome]) -> Done[Outcome] | DomainErr
     return Done(outcome)
 
 
-def run_action(action: Callable[[], Outcome], done: Said[Outcome]) -> bool:
+def run_action(action: Callable[[], Outcome], done: Said[Outcome], *, near: str = "") -> bool:
     """A button: run the action and commit, flashing `done`; a refusal is flashed instead.
 
     `done` may be a function of the action's outcome, e.g. the number of invitations sent.
+    `near` names the part of the page that shows the message (see `notices` in
+    _macros.html), for a page that returns to that part rather than to its top.
     Returns whether the action went through.
     """
     result = commit_or_refuse(action)
     if isinstance(result, DomainError):
-        flash(result.message, "error")
+        flash(result.message, placed("error", near))
         return False
-    _say_done(done, result.outcome)
+    _say_done(done, result.outcome, near)
     return True
 
 
 def run_form_action(
-    form: Form, action: Callable[[], Outcome], done: Said[Outcome] | None = None
+    form: Form, action: Callable[[], Outcome], done: Said[Outcome] | None = None, *, near: str = ""
 ) -> Done[Outcome] | None:
     """A form: run the action and commit, flashing `done` if given; a refusal is put beside
     its field and None is returned, for the form to be shown again."""
@@ -67,12 +69,17 @@ def run_form_action(
         show_error(form, result)
         return None
     if done is not None:
-        _say_done(done, result.outcome)
+        _say_done(done, result.outcome, near)
     return result
 
 
-def _say_done(done: Said[Outcome], outcome: Outcome) -> None:
-    flash(done(outcome) if callable(done) else done, "info")
+def placed(kind: str, near: str) -> str:
+    """The flash category for a message shown near a part of the page ("info:raters")."""
+    return f"{kind}:{near}" if near else kind
+
+
+def _say_done(done: Said[Outcome], outcome: Outcome, near: str) -> None:
+    flash(done(outcome) if callable(done) else done, placed("info", near))
 
 
 def show_error(form: Form, error: DomainError) -> None:

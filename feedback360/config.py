@@ -40,6 +40,10 @@ DEFAULTS: dict[str, Any] = {
     # A signed-in session ends after this long without a request, and this long after sign-in.
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_MAX_HOURS": 12,
+    # A form's CSRF token lives as long as the session it is bound to (a staff member's ends
+    # with the time-outs above; a rater's when the browser closes), not Flask-WTF's hour:
+    # a rater taking their time loses nothing.
+    "WTF_CSRF_TIME_LIMIT": None,
     # Where the keys that seal raters' answers until each cycle closes are kept: never in the
     # database or its backups. <instance>/answer-keys when not set. Every web server a rater
     # may reach must see the same folder.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import request
+from flask import g, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from jinja2 import pass_context
@@ -50,3 +51,26 @@ def page_has_errors(context: Context) -> bool:
         isinstance(value, DomainError) or (isinstance(value, FlaskForm) and bool(value.errors))
         for value in context.get_all().values()
     )
+
+
+# ---------------------------------------------------------------- posted with an expired token
+# How a post whose CSRF token had expired is answered: feedback360/security/expired_forms.py.
+
+KEPT_WHEN_EXPIRED, REQUEST_FLAG = "_kept_when_expired", "form_expired"
+EXPIRED = (
+    "Your answers are not saved yet, because this page had been open for a long time. Nothing"
+    " you entered is lost: check the answers below and choose the button again to save them."
+)
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def kept_when_expired(view: View) -> View:
+    """Mark a rating page's view: a post with an expired token shows it again as posted."""
+    setattr(view, KEPT_WHEN_EXPIRED, True)
+    return view
+
+
+def form_expired() -> bool:
+    """Whether this request is a rating page shown again after its token had expired: its
+    saves must then store nothing (feedback/rating_form.py save_page)."""
+    return bool(g.get(REQUEST_FLAG))

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_url
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from feedback360 import ratelimits, security
 from feedback360.accounts.models import Person
 from feedback360.extensions import db, login_manager
+from feedback360.security import expired_forms, sessions
 from feedback360.timeutil import long_date, short_moment
 
 
@@ -71,7 +72,10 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.sign_in"
 
     @login_manager.unauthorized_handler
-    def ask_to_sign_in() -> WerkzeugResponse:
+    def ask_to_sign_in() -> ResponseReturnValue:
+        # The page's script (autosave) is told in JSON: a redirect it followed would look saved.
+        if sessions.wants_json():
+            return sessions.signed_out_reply("you are not signed in; please sign in again.")
         # The front door needs no explanation; any other page says why it led here.
         if request.path == "/":
             return redirect(url_for("accounts.sign_in"))
@@ -89,9 +93,9 @@ def init_app(app: Flask) -> None:
         return person
 
     @app.errorhandler(CSRFError)
-    def csrf_expired(error: CSRFError) -> tuple[str, int]:
-        message = "The form had expired. Please go back, reload the page and try again."
-        return render_template("error.html", title="Please try again", message=message), 400
+    def csrf_expired(error: CSRFError) -> ResponseReturnValue:
+        # A timed-out session ends as usual; a rating page is shown again with what was posted.
+        return expired_forms.reply(error)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:

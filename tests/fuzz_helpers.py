@@ -120,7 +120,8 @@ class Post:
 def _as_json(value: bytes) -> object:
     """A field's value as a script might send it: a number, a list, null or text."""
     text = value.decode(errors="replace")
-    if text.lstrip("-").isdigit() and len(text) < 30:
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    if text.lstrip("-").isdecimal() and len(text) < 30:
         return int(text)
     if not text:
         return None

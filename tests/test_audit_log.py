@@ -87,10 +87,14 @@ def test_the_log_filters_by_action_and_person_and_pages(app, admin, make_person)
     assert "60 entries" in by_sam
 
 
-def test_the_log_says_each_action_in_plain_words_and_names_people_alike(app, admin, make_person):
+def test_the_log_says_each_action_in_plain_words_and_names_people_alike(
+    app, admin, make_person, open_cycle
+):
     sam = make_person("Sam Taylor", "sam@example.org")
     ada = db.session.scalars(db.select(Person).filter_by(email="ada@example.org")).one()
+    cycle = open_cycle("Spring 2026")
     record("person.deactivate", f"person {sam.id}", actor=ada)
+    record("cycle.close", f"cycle {cycle.id}", actor=ada)
     record("widget.polish_all", "widget 3", actor=ada)  # a code the page has no words for yet
     db.session.commit()
 
@@ -98,8 +102,10 @@ def test_the_log_says_each_action_in_plain_words_and_names_people_alike(app, adm
     rows = log_rows(page)
 
     assert rows[0].endswith("Ada Admin Widget polish all widget 3")
-    assert rows[1].endswith("Ada Admin Account deactivated Sam Taylor")
+    assert rows[1].endswith("Ada Admin Cycle closed Spring 2026")
+    assert rows[2].endswith("Ada Admin Account deactivated Sam Taylor")
     assert f'<a href="/admin/people/{sam.id}">Sam Taylor</a>' in page
+    assert f'<a href="/admin/cycles/{cycle.id}">Spring 2026</a>' in page
     assert "person.deactivate" not in page_text(page)
     assert '<option value="person.deactivate">Account deactivated</option>' in page
 

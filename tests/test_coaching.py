@@ -117,6 +117,8 @@ def test_the_report_is_refused_until_released_to_coaches_then_read_and_downloade
     assert shown.headers["Cache-Control"] == "no-store"
     # The link back speaks to the coach, and leads to their coachees (/coach/).
     assert '<a href="../../" class="back">Back to your coachees</a>' in shown.text
+    # The report speaks to its subject; the coach is told so, once.
+    assert page_text(shown.text).count("“you” in it means Sam") == 1
     assert "Back to your feedback" not in shown.text
     download = cora.get(pdf)
     assert download.status_code == 200

@@ -255,6 +255,7 @@ TARGETS: dict[str, Target] = {
         },
     ),
     "accounts.sign_out": Target(STAFF, nobody),
+    "sessions.keep_alive": Target(STAFF, nobody),
     "accounts.set_password": Target(
         ANONYMOUS,
         lambda facts: [{"token": facts.world.password_link}, {"token": WRONG_TOKEN}],

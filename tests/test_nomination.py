@@ -102,6 +102,25 @@ def test_ticking_suggestions_nominates_them_with_the_group_chosen(
     assert suggested(html) == {"Morgan Lee": "line_manager", "Kim Colleague": "peer"}
 
 
+def test_changing_the_list_returns_to_the_list_and_says_so_there(
+    client, open_cycle, sam_and_colleagues
+):
+    page = start_request(client, open_cycle(min_raters=3))
+    nominate(client, page, "Bo Other", "bo@example.org", "other")
+    nominate(client, page, "Cy Other", "cy@example.org", "other")
+    added = nominate(client, page, "Ann Other", "ann@example.org", "other")
+    # Back to the list of raters, not to the top of a long page.
+    assert added.location == f"{page}#raters-heading"
+    html = client.get(page).text
+    raters = html[html.index('id="raters-heading"') :]
+    assert "Ann Other added to your list." in page_text(raters)
+    assert html.count("Ann Other added to your list.") == 1
+    sent = submit_form(client, page, {}, action=f"{page}/invitations")
+    assert sent.location == f"{page}#raters-heading"
+    html = client.get(page).text
+    assert "3 invitations sent." in page_text(html[html.index('id="raters-heading"') :])
+
+
 def test_ticking_nobody_or_too_many_is_explained_and_the_ticks_are_kept(
     client, open_cycle, sam_and_colleagues
 ):

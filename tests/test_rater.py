@@ -24,6 +24,19 @@ def test_rater_sees_whose_feedback_it_is_how_long_and_who_sees_what(invited, cli
     assert "never with your name" in page
 
 
+def test_the_comment_box_says_how_the_report_labels_comments(invited, client):
+    links = invited(["line_manager", "peer", "peer", "peer"], manager_identifiable=True)
+    peer = page_text(client.get(f"{links['rater2@example.org']}/values/1").text)
+    assert "never with your name, labelled with your group" in peer
+    assert "otherwise “Other raters”" in peer
+    # The identifiable line manager is told the truth: their comments carry their role.
+    manager = page_text(client.get(f"{links['rater1@example.org']}/values/1").text)
+    assert "labelled “Line manager”, so Sam will know they are yours" in manager
+    assert "never with your name" not in manager
+    start = page_text(client.get(links["rater1@example.org"]).text)
+    assert "Your comments are shown word for word and labelled “Line manager”." in start
+
+
 def test_a_wrong_link_gets_a_clear_page_not_an_error(client):
     response = client.get("/r/not-a-real-token")
     assert response.status_code == 404
@@ -119,12 +132,16 @@ def test_out_of_range_and_unknown_answers_are_not_stored(invited, client, framew
     assert "checked" not in page
 
 
-@pytest.mark.parametrize("path", ["form", "decline"])
-def test_a_post_without_the_form_token_is_refused_kindly(invited, client, path):
+@pytest.mark.parametrize(
+    ("path", "says"),
+    # The rating form is shown again as posted (tests/test_session_time_outs.py).
+    [("form", "Your answers are not saved yet"), ("decline", "The form had expired")],
+)
+def test_a_post_without_the_form_token_is_refused_kindly(invited, client, path, says):
     link = invited()["rater1@example.org"]
     response = client.post(f"{link}/{path}", data={"action": "submit"})
     assert response.status_code == 400
-    assert "The form had expired" in response.text
+    assert says in response.text
 
 
 def test_links_stop_working_when_the_cycle_closes(invited, client, runner):

@@ -126,7 +126,7 @@ def test_after_the_period_answers_go_but_reports_and_figures_stay(app, runner, r
 
     # The administrator sees that the system did it.
     log = page_text(admin.get("/admin/audit?action=retention.apply").text)
-    assert "The system Answers deleted at the end of the retention period cycle" in log
+    assert "The system Answers deleted at the end of the retention period Spring 2026" in log
     assert "Deleted the 13 responses" in log
 
 

@@ -351,6 +351,9 @@ RULES: dict[str, Rule] = {
         own=for_roles(ROLES), form={"email": "nobody@example.org", "password": "not it at all"}
     ),
     "accounts.sign_out": Rule(own=for_roles(SIGNED_IN), ends_session=True),
+    # The signed-in page's script asks how long the session has left, and keeps it alive.
+    "sessions.time_left": Rule(own=for_roles(SIGNED_IN)),
+    "sessions.keep_alive": Rule(own=for_roles(SIGNED_IN)),
     "accounts.set_password": Rule(
         own={ANONYMOUS: lambda w: {"token": w.password_link}},
         others={ANONYMOUS: [lambda w: {"token": WRONG_TOKEN}]},

@@ -72,6 +72,7 @@ def next_step(html: str) -> dict[str, object]:
     done = re.findall(r'<li class="journey-done">([^<]*)<', box.group(0))
     return {
         "text": page_text(box.group(0)),
+        "html": box.group(0),
         "actions": [(text.strip(), href) for href, text in actions],
         "current": [c.strip() for c in current],
         "done": [d.strip() for d in done],
@@ -111,6 +112,8 @@ def test_before_the_self_assessment_the_next_step_is_to_start_it(sam):
         box = next_step(html)
         assert "Next: Complete your self-assessment." in box["text"]
         assert box["actions"] == [("Start your self-assessment", f"{page}/self/values/1")]
+        # The one way to start it: the request page's own section does not repeat the button.
+        assert html.count("your self-assessment</a>") == 1
         assert box["current"] == ["Self-assessment"]
         assert box["position"] < html.index('class="card"')  # at the top, before the rest
 
@@ -121,6 +124,15 @@ def test_the_journey_names_every_stage_and_says_where_sam_is_in_words(sam):
     assert [stage for stage in JOURNEY if stage in text] == JOURNEY
     assert "Self-assessment (you are here)" in text
     assert "Report (to come)" in text
+
+
+def test_raters_invited_before_the_self_assessment_are_done_not_to_come(sam):
+    client, page = sam
+    nominate_and_send(client, page, RATERS)
+    box = next_step(client.get(page).text)
+    assert box["current"] == ["Self-assessment"]
+    assert box["done"] == ["Raters", "Invitations"]
+    assert "Responses (to come)" in box["text"]
 
 
 def test_while_choosing_raters_the_next_step_leads_to_the_add_a_rater_form(sam, framework):
@@ -216,8 +228,10 @@ def test_a_newly_opened_cycle_is_the_next_step_on_the_home_page(app, make_person
     html = client.get("/").text
     box = next_step(html)
     assert "Next: Ask for feedback in Spring 2026." in box["text"]
-    assert box["actions"] == [("Ask for feedback", f"#cycle-{cycle.id}")]
-    assert f'id="cycle-{cycle.id}"' in html
+    # One button, in the box itself: not a link to another button that does the same.
+    assert box["actions"] == []
+    assert f'action="/cycles/{cycle.id}/request"' in box["html"]
+    assert html.count("Ask for feedback in Spring 2026</button>") == 1
 
 
 def assert_tables_scroll_in_labelled_regions(html: str) -> None:
@@ -419,3 +433,23 @@ def test_after_the_close_a_small_group_is_too_few_not_waiting(sam, framework):
 
     assert "Peers: too few responses to be shown" in after
     assert "yet" not in after
+
+
+def test_the_next_step_follows_the_open_cycle_not_a_later_closed_one(app, make_person, open_cycle):
+    sam = make_person("Sam Taylor", "sam@example.org")
+    spring, summer = open_cycle("Spring 2026"), open_cycle("Summer 2026")
+    services.start_request(spring, sam)
+    services.start_request(summer, sam)  # the later request, in the cycle that then closes
+    close_cycle(summer)
+    db.session.commit()
+    client = app.test_client()
+    sign_in(client, "sam@example.org")
+
+    html = client.get("/").text
+    box = next_step(html)
+    assert "Next step: Spring 2026" in box["text"]
+    assert "Next: Complete your self-assessment." in box["text"]
+    # A closed cycle's count is final: no "so far".
+    text = page_text(html)
+    assert "Summer 2026 0 responses from raters." in text
+    assert "Spring 2026 0 responses from raters so far." in text

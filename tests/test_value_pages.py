@@ -264,6 +264,8 @@ def test_coming_back_to_the_link_carries_on_where_the_rater_stopped(invited, cli
     submit_form(client, f"{link}/values/1", {**answers_for(framework.values[0]), "action": "next"})
     start = client.get(link).text
     assert "Continue" in start
+    answered = len(framework.values[0].statements)
+    assert f"Continue {answered} of 46 statements answered." in page_text(start)
     assert f'href="{link}/values/2"' in start
     # With every statement answered, carrying on means checking and submitting.
     walk_every_value(client, link, framework)
@@ -280,6 +282,18 @@ def self_pages(app, make_person, open_cycle) -> tuple:
     sign_in(browser, "sam@example.org")
     request_page = submit_form(browser, "/", {}, action=f"/cycles/{cycle.id}/request").location
     return browser, f"{request_page}/self"
+
+
+def test_a_started_self_assessment_carries_on_where_it_stopped_and_says_how_far(
+    app, make_person, open_cycle, framework
+):
+    browser, self_page = self_pages(app, make_person, open_cycle)
+    request_page = self_page.removesuffix("/self")
+    first = answers_for(framework.values[0])
+    submit_form(browser, f"{self_page}/values/1", {**first, "action": "next"})
+    page = browser.get(request_page).text
+    assert f"{len(first)} of 46 statements answered" in page_text(page)
+    assert f'href="{self_page}/values/2">Continue your self-assessment' in page
 
 
 def test_self_assessment_goes_value_by_value_to_a_summary(app, make_person, open_cycle, framework):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, func
 from sqlalchemy.orm import joinedload
@@ -16,11 +16,12 @@ from feedback360.accounts.models import Person
 from feedback360.admin.blueprint import bp
 from feedback360.audit.models import AuditEntry
 from feedback360.audit.wording import action_words
+from feedback360.cycles.models import Cycle
 from feedback360.extensions import db
 from feedback360.permissions import admin_required
 
 PER_PAGE = 50
-PERSON = re.compile(r"person \d+")
+TARGET = {kind: re.compile(kind + r" \d+") for kind in ("person", "cycle")}
 ANYONE, SYSTEM = "", "system"
 
 
@@ -104,13 +105,20 @@ def audit_log() -> str:
         page=page,
         filters=(action, actor),
         action_words=action_words,
-        people=_people_named(page.entries),
+        named=_targets_named(page.entries),
     )
 
 
-def _people_named(entries: list[AuditEntry]) -> dict[str, Person]:
-    """The people that entries target ("person 12", ids only: the log outlives an erasure)
-    who are still on the staff list, so that the page names them as the others do."""
-    ids = {int(entry.target.split()[1]) for entry in entries if PERSON.fullmatch(entry.target)}
-    found = db.session.scalars(db.select(Person).where(Person.id.in_(ids))) if ids else []
-    return {f"person {person.id}": person for person in found}
+def _targets_named(entries: list[AuditEntry]) -> dict[str, tuple[str, str]]:
+    """The name and page of each person or cycle the entries target ("person 12", ids only:
+    the log outlives an erasure) that still exists, so that the page names them."""
+    named = {}
+    for kind, model, endpoint in (
+        ("person", Person, "admin.person"),
+        ("cycle", Cycle, "admin.cycle"),
+    ):
+        ids = {int(e.target.split()[1]) for e in entries if TARGET[kind].fullmatch(e.target)}
+        for found in db.session.scalars(db.select(model).where(model.id.in_(ids))) if ids else []:
+            link = url_for(endpoint, **{f"{kind}_id": found.id})
+            named[f"{kind} {found.id}"] = (found.name, link)
+    return named

@@ -18,6 +18,7 @@ from feedback360.feedback.rating_form import (
     progress_by_value,
 )
 from feedback360.feedback.sealing import AnswersUnreadable
+from feedback360.forms import kept_when_expired
 from feedback360.sqlite import writes
 
 bp = Blueprint("rater", __name__, url_prefix="/r")
@@ -45,6 +46,7 @@ def start(token: str) -> str | tuple[str, int]:
     framework = invitation.request.cycle.framework
     invitation.mark_opened()
     db.session.commit()
+    progress = progress_by_value(framework, Answers.from_draft(services.rater_draft(invitation)))
     return render_template(
         "rater/start.html",
         invitation=invitation,
@@ -52,9 +54,8 @@ def start(token: str) -> str | tuple[str, int]:
         minutes=framework.minutes_to_rate,
         statements=len(framework.statements),
         has_draft=invitation.sealed_answers is not None,
-        carry_on=first_unfinished(
-            progress_by_value(framework, Answers.from_draft(services.rater_draft(invitation)))
-        ),
+        answered=sum(row.answered for row in progress),
+        carry_on=first_unfinished(progress),
     )
 
 
@@ -71,10 +72,18 @@ def _links(token: str) -> dict[str, object]:
 
 def _as_rater(invitation: Invitation, token: str) -> dict[str, Any]:
     """What every rating page of this link is told: who it is about, and where it leads."""
-    return {"about_self": False, "subject": invitation.request.subject, "links": _links(token)}
+    cycle = invitation.request.cycle
+    return {
+        "about_self": False,
+        "subject": invitation.request.subject,
+        "links": _links(token),
+        # An identifiable line manager's comments carry their role, not a pooled label.
+        "comments_named_as_manager": invitation.is_line_manager and cycle.manager_identifiable,
+    }
 
 
 @bp.route("/<token>/values/<int:number>", methods=["GET", "POST"])
+@kept_when_expired
 def value_page(token: str, number: int) -> ResponseReturnValue:
     invitation = _usable_invitation(token)
     return value_pages.value_page(
@@ -87,6 +96,7 @@ def value_page(token: str, number: int) -> ResponseReturnValue:
 
 
 @bp.route("/<token>/summary", methods=["GET", "POST"])
+@kept_when_expired
 def summary(token: str) -> ResponseReturnValue:
     invitation = _usable_invitation(token)
     return value_pages.summary_page(
@@ -99,6 +109,7 @@ def summary(token: str) -> ResponseReturnValue:
 
 
 @bp.route("/<token>/form", methods=["GET", "POST"])
+@kept_when_expired
 def form(token: str) -> ResponseReturnValue:
     invitation = _usable_invitation(token)
 

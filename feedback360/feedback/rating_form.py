@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from feedback360.actions import commit_or_refuse
 from feedback360.errors import DomainError
 from feedback360.feedback.answers import Answers, answers_from_form
+from feedback360.forms import EXPIRED, form_expired
 from feedback360.frameworks.models import Framework, Statement, Value
 
 
@@ -113,7 +114,10 @@ def page_after(move: str, number: int, pages: int) -> int | None:
 
 
 def save_page(save: Callable[[Answers], None], answers: Answers) -> DomainError | None:
-    """Save (or submit) answers with one commit, or roll back and hand back the refusal."""
+    """Save (or submit) answers with one commit, or roll back and hand back the refusal.
+    A page posted with an expired form token stores nothing: it is shown again as posted."""
+    if form_expired():
+        return DomainError(EXPIRED)
     result = commit_or_refuse(partial(save, answers))
     return result if isinstance(result, DomainError) else None
 

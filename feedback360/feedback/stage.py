@@ -8,11 +8,14 @@ nothing. Every count comes from feedback.progress (rule 7: totals, never who).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from feedback360.accounts.models import Person
+from feedback360.feedback.answers import Answers
 from feedback360.feedback.approvals import approver_of, needs_approval
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.feedback.progress import RequestProgress, request_progress
+from feedback360.feedback.rating_form import first_unfinished, progress_by_value
 
 JOURNEY = ("Self-assessment", "Raters", "Invitations", "Responses", "Report")
 SELF_ASSESSMENT, RATERS, INVITATIONS, RESPONSES, REPORT = range(1, len(JOURNEY) + 1)
@@ -45,6 +48,12 @@ class RequestStage:
     fragment: str = ""  # the part of that page, for the request page's own sections
     url_args: dict[str, int] = field(default_factory=dict)
     all_groups_shown: bool = False  # every nominated group has enough responses to be shown
+    # Steps already done, the current one aside: raters may be chosen and invited before
+    # the self-assessment is finished, and the journey must not call them "to come".
+    done: frozenset[int] = frozenset()
+
+    def is_done(self, step: int) -> bool:
+        return step != self.step and step in self.done
 
 
 def request_stage(feedback_request: FeedbackRequest, *, report_built: bool = False) -> RequestStage:
@@ -72,6 +81,7 @@ def request_stage(feedback_request: FeedbackRequest, *, report_built: bool = Fal
             fragment,
             url_args,
             all_groups_shown,
+            _steps_done(feedback_request, state),
         )
 
     if cycle.is_released:
@@ -84,14 +94,7 @@ def request_stage(feedback_request: FeedbackRequest, *, report_built: bool = Fal
             fragment="#responses-heading",
         )
     if not state.self_assessed:
-        verb = "Continue" if feedback_request.self_draft else "Start"
-        return stage(
-            SELF_ASSESSMENT,
-            "Complete your self-assessment.",
-            f"{verb} your self-assessment",
-            "feedback.self_value_page",
-            url_args={**here, "number": 1},
-        )
+        return _self_assessment_stage(feedback_request, stage)
     approval = needs_approval(feedback_request)
     if state.nominated < cycle.min_raters:
         then = ", then ask for approval" if approval else ""
@@ -132,6 +135,39 @@ def request_stage(feedback_request: FeedbackRequest, *, report_built: bool = Fal
         fragment="#responses-heading",
         all_groups_shown=everyone_shown and state.responses >= cycle.anonymity_threshold,
     )
+
+
+def _steps_done(feedback_request: FeedbackRequest, state: RequestProgress) -> frozenset[int]:
+    """The steps finished whatever the order they were done in."""
+    enough = state.nominated >= feedback_request.cycle.min_raters
+    invited = enough and not state.waiting_to_send and not feedback_request.awaits_approval
+    done = {
+        SELF_ASSESSMENT: state.self_assessed,
+        RATERS: enough,
+        INVITATIONS: invited,
+        RESPONSES: not feedback_request.cycle.is_open,
+    }
+    return frozenset(step for step, finished in done.items() if finished)
+
+
+def _self_assessment_stage(feedback_request: FeedbackRequest, stage: Any) -> RequestStage:
+    """Start, or carry on where the draft stops, saying how far it has got."""
+    framework = feedback_request.cycle.framework
+    progress = progress_by_value(framework, Answers.from_draft(feedback_request.self_draft))
+    answered = sum(row.answered for row in progress)
+    if not feedback_request.self_draft:
+        sentence, action = "Complete your self-assessment.", "Start your self-assessment"
+    else:
+        sentence = (
+            "Complete your self-assessment "
+            f"({answered} of {len(framework.statements)} statements answered)."
+        )
+        action = "Continue your self-assessment"
+    number = first_unfinished(progress)
+    if number is None:  # every statement answered: what is left is to check and submit
+        return stage(SELF_ASSESSMENT, sentence, action, "feedback.self_summary")
+    url_args = {"request_id": feedback_request.id, "number": number}
+    return stage(SELF_ASSESSMENT, sentence, action, "feedback.self_value_page", url_args=url_args)
 
 
 def _waiting_for(feedback_request: FeedbackRequest, manager: Person | None) -> str:

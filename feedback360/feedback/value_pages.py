@@ -23,12 +23,18 @@ from feedback360.feedback.rating_form import (
     value_at,
     with_page,
 )
+from feedback360.forms import form_expired
 from feedback360.frameworks.models import Framework
 
 
-def _rating_words(about_self: bool) -> dict[str, Any]:
-    """What every rating page says the same way: the "na" choice and the comment's limit."""
-    return {"not_seen_label": not_seen_words(about_self), "comment_limit": MAX_COMMENT}
+def _rating_words(about_self: bool, comments_named_as_manager: bool) -> dict[str, Any]:
+    """What every rating page says the same way: the "na" choice, the comment's limit and
+    how the report will label the comments."""
+    return {
+        "not_seen_label": not_seen_words(about_self),
+        "comment_limit": MAX_COMMENT,
+        "comments_named_as_manager": comments_named_as_manager,
+    }
 
 
 def value_page(
@@ -40,6 +46,7 @@ def value_page(
     about_self: bool,
     subject: Person,
     links: dict[str, Any],
+    comments_named_as_manager: bool = False,
 ) -> ResponseReturnValue:
     """Show value `number`; a POST saves its answers, then moves as the button says."""
     value = value_at(framework, number)
@@ -66,7 +73,7 @@ def value_page(
         error=error,
         about_self=about_self,
         subject=subject,
-        **_rating_words(about_self),
+        **_rating_words(about_self, comments_named_as_manager),
         saved=request.args.get("saved") == "1",
         check=request.args.get("check") == "1",
         **links,
@@ -82,10 +89,12 @@ def summary_page(
     about_self: bool,
     subject: Person,
     links: dict[str, Any],
+    comments_named_as_manager: bool = False,
 ) -> ResponseReturnValue:
     """Every value's answers at a glance; the submit button sends them all."""
     answers, error = Answers.from_draft(draft), None
-    if request.method == "POST" and request.form.get("action") == "submit":
+    # A post with an expired token is refused as a submit is, saying why (expired_forms).
+    if request.method == "POST" and (request.form.get("action") == "submit" or form_expired()):
         error = save_page(submit, answers)
         if error is None:
             return done()
@@ -96,7 +105,7 @@ def summary_page(
         error=error,
         about_self=about_self,
         subject=subject,
-        **_rating_words(about_self),
+        **_rating_words(about_self, comments_named_as_manager),
         **links,
     ), (400 if error else 200)
 
@@ -112,6 +121,7 @@ def whole_form_page(
     subject: Person,
     done: bool,
     links: dict[str, Any],
+    comments_named_as_manager: bool = False,
 ) -> ResponseReturnValue:
     """Every statement on one page (for those who prefer it, or have no JavaScript); a POST
     saves or submits, then `after(submitted)` says where to go."""
@@ -128,7 +138,7 @@ def whole_form_page(
         error=error,
         about_self=about_self,
         subject=subject,
-        **_rating_words(about_self),
+        **_rating_words(about_self, comments_named_as_manager),
         done=done,
         saved=request.args.get("saved") == "1",
         **links,

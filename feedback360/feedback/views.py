@@ -20,6 +20,7 @@ from feedback360.feedback.models import FeedbackRequest
 from feedback360.feedback.permissions import invitation_or_404, owns_request
 from feedback360.feedback.stage import request_stage
 from feedback360.feedback.suggestions import suggested_raters
+from feedback360.forms import kept_when_expired
 from feedback360.wording import counted
 
 bp = Blueprint("feedback", __name__)
@@ -48,10 +49,15 @@ def home() -> str:
     )
     asked = {r.cycle_id for r in requests}
     open_cycles = db.session.execute(db.select(Cycle).filter_by(status=OPEN)).scalars().all()
+    not_asked = [c for c in open_cycles if c.id not in asked]
+    # The Next step box follows the latest request in an open cycle; failing that, a cycle
+    # not asked in yet (its own card is the box); failing that, the latest request.
+    in_open_cycle = next((r for r in requests if r.cycle.is_open), None)
     return render_template(
         "feedback/home.html",
         requests=requests,
-        open_cycles=[c for c in open_cycles if c.id not in asked],
+        boxed=in_open_cycle or (None if not_asked else next(iter(requests), None)),
+        open_cycles=not_asked,
         stage=request_stage,
         waiting=approvals.waiting_for(current_user),
     )
@@ -97,6 +103,7 @@ def _render_request(
 
 
 @bp.route("/requests/<int:request_id>/self", methods=["GET", "POST"])
+@kept_when_expired
 @login_required
 def self_assessment(request_id: int) -> ResponseReturnValue:
     feedback_request = _own_request(request_id)
@@ -140,6 +147,7 @@ def _self_to_answer(request_id: int) -> FeedbackRequest:
 
 
 @bp.route("/requests/<int:request_id>/self/values/<int:number>", methods=["GET", "POST"])
+@kept_when_expired
 @login_required
 def self_value_page(request_id: int, number: int) -> ResponseReturnValue:
     feedback_request = _self_to_answer(request_id)
@@ -155,6 +163,7 @@ def self_value_page(request_id: int, number: int) -> ResponseReturnValue:
 
 
 @bp.route("/requests/<int:request_id>/self/summary", methods=["GET", "POST"])
+@kept_when_expired
 @login_required
 def self_summary(request_id: int) -> ResponseReturnValue:
     feedback_request = _self_to_answer(request_id)
@@ -181,8 +190,10 @@ def nominate(request_id: int) -> str | WerkzeugResponse:
     form = NominationForm.for_groups(services.offered_groups(feedback_request.cycle))
     if form.validate_on_submit():
         nominate = partial(services.nominate, feedback_request, *form.rater())
-        if run_form_action(form, nominate, lambda added: f"{added.name} added to your list."):
-            return redirect(url_for("feedback.request_page", request_id=request_id))
+        if run_form_action(
+            form, nominate, lambda added: f"{added.name} added to your list.", near=RATERS
+        ):
+            return redirect(_raters_part(request_id))
     return _render_request(feedback_request, form=form), 400
 
 
@@ -196,8 +207,9 @@ def nominate_suggested(request_id: int) -> str | WerkzeugResponse:
         form,
         lambda: services.nominate_people(feedback_request, form.chosen()),
         lambda added: f"{added} {'person' if added == 1 else 'people'} added to your list.",
+        near=RATERS,
     ):
-        return redirect(url_for("feedback.request_page", request_id=request_id))
+        return redirect(_raters_part(request_id))
     return _render_request(feedback_request, suggestion_form=form), 400
 
 
@@ -209,8 +221,9 @@ def remove_nomination(request_id: int, invitation_id: int) -> WerkzeugResponse:
     run_action(
         partial(services.remove_nomination, invitation),
         f"{invitation.name} removed from your list.",
+        near=RATERS,
     )
-    return redirect(url_for("feedback.request_page", request_id=request_id))
+    return redirect(_raters_part(request_id))
 
 
 @bp.post("/requests/<int:request_id>/invitations")
@@ -236,6 +249,14 @@ def _on_own_request(
     action: Callable[[FeedbackRequest], Outcome],
     message: str | Callable[[Outcome], str],
 ) -> WerkzeugResponse:
-    """Do the action to the user's own request, say how it went, and show the request."""
-    run_action(partial(action, _own_request(request_id)), message)
-    return redirect(url_for("feedback.request_page", request_id=request_id))
+    """Do the action to the user's own list of raters, say how it went there, and show it."""
+    run_action(partial(action, _own_request(request_id)), message, near=RATERS)
+    return redirect(_raters_part(request_id))
+
+
+# The list of raters' part of the request page: its actions return there, not to the top.
+RATERS = "raters"
+
+
+def _raters_part(request_id: int) -> str:
+    return url_for("feedback.request_page", request_id=request_id, _anchor="raters-heading")

@@ -8,6 +8,7 @@ leaves no name behind in the log.
 from __future__ import annotations
 
 from flask import Response
+from markupsafe import escape
 
 from feedback360.audit.services import record
 from feedback360.extensions import db
@@ -23,10 +24,17 @@ def report_response(
     report: Report, *, download: bool, reader: str, back_to: str | None = None
 ) -> Response:
     """The report's page, or its PDF as a download named after its subject. The page's link
-    back (written for its subject) names `back_to` instead when someone else reads it."""
+    back (written for its subject) names `back_to` instead when someone else reads it, who
+    is told whom the report's "you" means."""
     body = report.pdf if download else report.html  # read before the commit expires it
     if back_to and not download:
-        body = body.replace(BACK_LINK, f'<a href="../../" class="back">Back to {back_to}</a>')
+        subject = escape(report.request.subject.first_name)
+        body = body.replace(
+            BACK_LINK,
+            f'<a href="../../" class="back">Back to {escape(back_to)}</a></p>'
+            f'<p class="download">This report is written to {subject}: “you” in it means'
+            f" {subject}, and “your raters” {subject}’s raters.",
+        )
     filename, request_id = report.filename, report.request_id
     record(DOWNLOAD if download else VIEW, f"report {report.id}", f"request {request_id}, {reader}")
     db.session.commit()

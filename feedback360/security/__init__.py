@@ -1,11 +1,12 @@
-"""Defences that every request passes through: headers, session time-outs, log redaction."""
+"""Defences that every request passes through: headers, session time-outs (and the page's
+call to stay signed in), log redaction."""
 
 from __future__ import annotations
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from feedback360.security import headers, redaction, sessions
+from feedback360.security import headers, redaction, session_views, sessions
 
 
 def init_app(app: Flask) -> None:
@@ -13,6 +14,7 @@ def init_app(app: Flask) -> None:
     trust_proxies(app)
     headers.init_app(app)
     sessions.init_app(app)
+    app.register_blueprint(session_views.bp)
 
 
 def trust_proxies(app: Flask) -> None:

@@ -29,7 +29,15 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-WIDTHS = (375, 1280)
+# A small phone, a common phone and a desktop: no page may scroll sideways at any of them.
+WIDTHS = (320, 375, 1280)
+# Photographed at these (people look at them in test-artifacts/screenshots); 320 looks as
+# 375 does, a little narrower.
+SCREENSHOT_WIDTHS = (375, 1280)
+# Every media query of the style sheets turns at 30rem or wider, so a page at 320 is laid out
+# by the same rules as at 375, only narrower: there axe runs just the rules whose answer
+# depends on what fits (a full run takes a third of a second on a small page).
+NARROWEST_RULES = ["scrollable-region-focusable", "target-size"]
 # The innermost elements reaching past the window's right edge, to say what to fix.
 STICKING_OUT = """() => {
   const edge = document.documentElement.clientWidth + 1;
@@ -40,7 +48,6 @@ STICKING_OUT = """() => {
     .map((e) => e.tagName.toLowerCase() + (e.className ? "." + e.className : "")
       + " \u201c" + e.textContent.trim().slice(0, 40) + "\u201d");
 }"""
-BLOCKING_IMPACTS = ("serious", "critical")
 
 
 def _missing(message: str) -> None:
@@ -84,7 +91,7 @@ def new_page(chromium, live_app: Flask) -> Iterator[Callable[..., object]]:
     """Opens pages in fresh browser contexts (one per person) at the server's address."""
     contexts = []
 
-    def open_page(width: int = WIDTHS[1]):  # type: ignore[no-untyped-def]
+    def open_page(width: int = WIDTHS[-1]):  # type: ignore[no-untyped-def]
         context = chromium.new_context(
             base_url=live_app.config["BASE_URL"],
             viewport={"width": width, "height": 800},
@@ -115,16 +122,18 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
-    """axe-core's serious and critical violations on the page as it is now."""
+def axe_violations(page, rules: list[str] | None = None) -> list[dict]:  # type: ignore[no-untyped-def]
+    """axe-core's violations on the page as it is now, of any impact (of `rules` only, if
+    given)."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         # Evaluated, not added as a <script>: the page's CSP refuses inline scripts.
         page.evaluate(AXE.read_text())
     # Only violations are read: axe then skips describing every passing node (half its time).
-    result = page.evaluate(
-        "async () => await window.axe.run(document, {resultTypes: ['violations']})"
-    )
-    return [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
+    options: dict[str, object] = {"resultTypes": ["violations"]}
+    if rules:
+        options["runOnly"] = {"type": "rule", "values": rules}
+    result = page.evaluate("async (options) => await window.axe.run(document, options)", options)
+    return result["violations"]
 
 
 def describe(violations: list[dict]) -> str:
@@ -146,16 +155,18 @@ class Visits:
             old.unlink()
 
     def check(self, page, name: str, *, scrolls_sideways: bool = False) -> None:  # type: ignore[no-untyped-def]
-        """Screenshots at 375 and 1280 wide; fails on serious or critical axe violations and
-        on a page wider than the window, unless the caller knows it is (`scrolls_sideways`)."""
+        """Fails on axe violations of any impact and on a page wider than the window (unless
+        the caller knows it is: `scrolls_sideways`) at each of WIDTHS; screenshots at
+        SCREENSHOT_WIDTHS."""
         self.count += 1
         original = page.viewport_size
         self.folder.mkdir(parents=True, exist_ok=True)
         problems = []
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 800})
-            path = self.folder / f"{self.count:02d}-{name}-{width}.png"
-            page.screenshot(path=str(path), full_page=True)
+            if width in SCREENSHOT_WIDTHS:
+                path = self.folder / f"{self.count:02d}-{name}-{width}.png"
+                page.screenshot(path=str(path), full_page=True)
             overflow = page.evaluate(
                 "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
@@ -164,7 +175,7 @@ class Visits:
                 problems.append(
                     f"at {width} pixels wide the page scrolls sideways by {overflow}px:\n{culprits}"
                 )
-            violations = axe_violations(page)
+            violations = axe_violations(page, NARROWEST_RULES if width < 375 else None)
             if violations:
                 problems.append(f"at {width} pixels wide:\n{describe(violations)}")
         blocked = page.evaluate("() => window.__cspViolations || []")

@@ -177,6 +177,8 @@ def answer_by_mouse_and_leave(live_app, new_page, visits, email: str, width: int
             statements.nth(n).get_by_role("radio", name="4 Often", exact=True).check()
         assert saved.value.ok
     expect(rater.locator(AUTOSAVE)).to_contain_text("Saved at")
+    # Near the top of a long page, "Saved at" is still in sight: it keeps to the window's foot.
+    assert in_window(rater, AUTOSAVE)
     # The counts follow the answers as they are chosen, not only when the page loads.
     expect(rater.locator(".progress-count")).to_contain_text("3 of ")
     expect(rater.locator("[data-count-page]")).to_have_text("3")
@@ -184,10 +186,21 @@ def answer_by_mouse_and_leave(live_app, new_page, visits, email: str, width: int
     rater.context.close()
 
 
+def in_window(page, selector: str) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the element is wholly inside the window as it is scrolled now."""
+    return page.evaluate(
+        """(selector) => { const box = document.querySelector(selector).getBoundingClientRect();
+             return box.top >= 0 && box.bottom <= window.innerHeight && box.left >= 0
+               && box.right <= window.innerWidth; }""",
+        selector,
+    )
+
+
 def come_back_by_mouse_and_submit(live_app, new_page, visits, email: str, width: int) -> None:  # type: ignore[no-untyped-def]
     tag = f"{email.split('@')[0]}-{width}"
     rater = new_page(width)
     rater.goto(mailed_link(live_app, email))
+    sees(rater, "Continue 3 of 46 statements answered.")
     visits.check(rater, f"{tag}-start-again")
     rater.get_by_role("link", name="Continue", exact=True).click()
     expect(rater.locator("h1")).to_contain_text("Value 1 of")
