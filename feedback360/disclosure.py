@@ -18,6 +18,8 @@ SELF_COLUMN, MANAGER_COLUMN = 0, 1
 N_GROUPS = len(GROUPS)
 # How a rater group appears in the report.
 OWN, POOLED_IN, NOT_SHOWN = "own", "pooled", "not shown"
+# Pooled with every other rater: the report then shows the pool only as "All raters".
+POOLED_IN_ALL = "pooled in all"
 
 _NEVER = np.iinfo(np.int64).max  # larger than any count: "no candidate"
 
@@ -67,11 +69,13 @@ def plan_columns(
 def how_groups_show(
     responses: Mapping[str, int], k: int, manager_identifiable: bool
 ) -> dict[str, str]:
-    """For each rater group with a response: OWN, POOLED_IN ("Other raters") or NOT_SHOWN,
-    as plan_columns decides for a report with these responses."""
+    """For each rater group with a response: OWN, POOLED_IN ("Other raters"), POOLED_IN_ALL
+    (no group shown on its own, so the report shows the pool only as "All raters") or
+    NOT_SHOWN, as plan_columns decides for a report with these responses."""
     counts = np.array([[responses.get(group, 0) for group in GROUPS]], dtype=np.int64)
     _, pooled, column_shown = plan_columns(counts, k, manager_identifiable)
     pool_shown = bool(column_shown[0, N_GROUPS])
+    everyone_pooled = not column_shown[0, SELF_COLUMN + 1 : N_GROUPS].any()
     showing = {}
     for column, group in enumerate(GROUPS):
         if group not in RATER_GROUPS or not responses.get(group):
@@ -79,7 +83,7 @@ def how_groups_show(
         if column_shown[0, column]:
             showing[group] = OWN
         elif pooled[0, column] and pool_shown:
-            showing[group] = POOLED_IN
+            showing[group] = POOLED_IN_ALL if everyone_pooled else POOLED_IN
         else:
             showing[group] = NOT_SHOWN
     return showing

@@ -14,6 +14,11 @@ grep -q 'libpangoft2-1.0.so' <<<"$libraries" || missing+=(libpangoft2-1.0-0)
 # Without HarfBuzz's subsetter WeasyPrint falls back to a much slower font library.
 grep -q 'libharfbuzz-subset.so' <<<"$libraries" || missing+=(libharfbuzz-subset0)
 grep -qi 'DejaVu Sans' <<<"$fonts" || missing+=(fonts-dejavu-core)
+# Comments come in any script: Noto for Arabic, Hebrew, Devanagari and the rest DejaVu
+# lacks, Chinese, Japanese and Korean, and emoji (the report's font list names them).
+grep -qi 'Noto Sans Arabic' <<<"$fonts" || missing+=(fonts-noto-core)
+grep -qi 'Noto Sans CJK' <<<"$fonts" || missing+=(fonts-noto-cjk)
+grep -qi 'Noto Color Emoji' <<<"$fonts" || missing+=(fonts-noto-color-emoji)
 if [ "${1:-}" = "--browser" ]; then
   # Playwright cannot download its own browsers here, so the tests drive Debian's Chromium.
   [ -x /usr/bin/chromium ] || missing+=(chromium)
@@ -31,7 +36,8 @@ if command -v apt-get >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 else
   echo "Please install with your package manager: ${missing[*]}" >&2
-  echo "(Pango 1.44 or newer and the DejaVu fonts; for the tests, Chromium at" \
+  echo "(Pango 1.44 or newer, the DejaVu fonts and Noto's core, CJK and colour emoji" \
+    "fonts; for the tests, Chromium at" \
     "/usr/bin/chromium and npm.)" >&2
   exit 1
 fi

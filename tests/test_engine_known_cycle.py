@@ -175,8 +175,11 @@ def test_ana_gaps_read_the_right_way_for_both_kinds_of_statement(ana):
 
 
 def test_ana_blind_spots_strengths_and_extremes(ana):
-    assert ana.blind_spots == [Highlight(0, pytest.approx(19 / 6), 5.0, -1.8)]
+    # s0's gap is large, but her raters disagree on it (r_wg 19/60): only a possible one.
+    assert ana.blind_spots == []
+    assert ana.possible_blind_spots == [Highlight(0, pytest.approx(19 / 6), 5.0, -1.8)]
     assert ana.hidden_strengths == [Highlight(4, 1.5, 4.0, 2.5)]
+    assert ana.possible_hidden_strengths == []
     # Positive statements by all raters' mean: s3 4.2, s1 3.5, s0 3.17; the lowest list
     # takes what the highest left.
     assert [h.statement_index for h in ana.highest] == [3, 1]
@@ -264,9 +267,9 @@ def test_norms_over_the_three_subjects(ana, ben, cleo):
 
 
 def test_ben_is_shown_only_as_a_pool(ben):
+    # Every rater is pooled, so "Other raters" would repeat "All raters": one column.
     assert [(c.key, c.responses) for c in ben.columns] == [
         (SELF, 1),
-        (OTHER_RATERS, 4),
         (ALL_RATERS, 4),
     ]
     assert [(g.key, g.responses, g.shown) for g in ben.groups] == [
@@ -276,12 +279,11 @@ def test_ben_is_shown_only_as_a_pool(ben):
     ]
     s0 = ben.statements[0].cells
     # 4, 4, 5, 4: sum 17, sum of squares 73, variance (4·73 − 17²)/(4·3) = 1/4.
-    assert s0[OTHER_RATERS] == Cell(4, 0, 4.25, 0.5, 4, 5)
+    assert OTHER_RATERS not in s0
     assert s0[ALL_RATERS] == Cell(4, 0, 4.25, 0.5, 4, 5, None, (0, 0, 0, 3, 1))
     assert ben.statements[0].rwg == pytest.approx(1 - 0.25 / 2)
-    # s4: two ratings in the pool, and the same two in all raters.
+    # s4: two ratings in all raters (the pool holds the same two).
     s4 = ben.statements[4].cells
-    assert s4[OTHER_RATERS] == Cell(2, 2, None, None, None, None, TOO_FEW)
     assert s4[ALL_RATERS] == Cell(2, 2, None, None, None, None, TOO_FEW)
     assert ben.statements[4].gap is None
     assert ben.statements[4].rwg is None
@@ -291,22 +293,22 @@ def test_ben_values_strengths_and_extremes(ben):
     # Value 0: s0 17, s1 18 and s2 reversed 5 + 5 + 4 + 5, over 12 ratings → 4.5.
     # Value 1: s4 has only two ratings, so only s3 counts: 17/4 = 4.25. Self 3 on both.
     assert [v.scores for v in ben.values] == [
-        {SELF: 3.0, OTHER_RATERS: 4.5, ALL_RATERS: 4.5},
-        {SELF: 3.0, OTHER_RATERS: 4.25, ALL_RATERS: 4.25},
+        {SELF: 3.0, ALL_RATERS: 4.5},
+        {SELF: 3.0, ALL_RATERS: 4.25},
     ]
     for value in ben.values:
         assert value.agreement == Agreement(UNDER_ESTIMATOR, good=True)
     # Against 4.0 and 4.0 last time, as printed: 4.5 and 4.3.
     assert [v.change for v in ben.values] == [0.5, 0.3]
     # Outlooks as printed: 4.3 − 3, 1.5, 1.7 (s2 is "We will not": 1.3 seen against 3
-    # thought), 1.3.
-    assert [(h.statement_index, h.outlook) for h in ben.hidden_strengths] == [
-        (2, 1.7),
-        (1, 1.5),
+    # thought), 1.3. His raters agree on all four (r_wg 0.83 or more); the list holds two
+    # (highlights = 2), the other two are possible ones.
+    assert [(h.statement_index, h.outlook) for h in ben.hidden_strengths] == [(2, 1.7), (1, 1.5)]
+    assert [(h.statement_index, h.outlook) for h in ben.possible_hidden_strengths] == [
         (0, 1.3),
         (3, 1.3),
     ]
-    assert ben.blind_spots == []
+    assert ben.blind_spots == ben.possible_blind_spots == []
     # s0 and s3 tie at 4.25: statement order decides.
     assert [h.statement_index for h in ben.highest] == [1, 0]
     assert [h.statement_index for h in ben.lowest] == [3]
@@ -320,7 +322,7 @@ def test_comments_are_labelled_by_the_column_that_shows_their_group(ana, ben):
         (1, "Open.", "Direct reports"),
     ]
     assert sorted((c.text, c.label) for c in ben.comments) == [
-        ("Honest.", "Other raters"),
+        ("Honest.", None),  # every rater is pooled: "Other raters" is not shown
         ("Trying.", "Self"),
     ]
 

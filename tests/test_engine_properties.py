@@ -20,6 +20,7 @@ from feedback360.reports.engine.analysis import analyse, analyse_cycle
 from feedback360.reports.engine.inputs import GROUP_CODE, CycleArrays, CycleSettings
 from feedback360.reports.engine.results import (
     IN_AGREEMENT,
+    MIXED,
     OVER_ESTIMATOR,
     UNDER_ESTIMATOR,
     Agreement,
@@ -97,7 +98,8 @@ def planned_columns(groups: list[str], k: int, identifiable: bool) -> list[str]:
         pooled.append(smallest)
     pool = sum(count[g] for g in pooled)
     columns += [g for g in RATER_GROUPS if g in own]
-    columns += [OTHER_RATERS] if pool >= k else []
+    # A pool of every rater would repeat "All raters": only that one shows.
+    columns += [OTHER_RATERS] if pool >= k and own else []
     columns += [ALL_RATERS] if pool == 0 or pool >= k else []
     return columns
 
@@ -116,7 +118,9 @@ def check_report(result: ReportResult, ratings: np.ndarray, groups: list[str], c
     raters = [key for key in keys if key not in (SELF, ALL_RATERS)]
     assert [c.responses for c in result.columns] == [len(rows[key]) for key in keys]
     labels = {c.label for c in result.columns}
-    assert all(c.label in labels for c in result.comments)
+    # Unlabelled only where every rater is pooled ("Other raters" would be "All raters").
+    assert all(c.label in labels or c.label is None for c in result.comments)
+    assert all(c.label is not None for c in result.comments) or OTHER_RATERS not in keys
 
     for s, statement in enumerate(result.statements):
         cells = statement.cells
@@ -157,10 +161,10 @@ def check_report(result: ReportResult, ratings: np.ndarray, groups: list[str], c
             assert (statement.gap, statement.rwg, statement.raters_disagree) == (None, None, False)
 
     check_values(result, ratings, rows, raters, exempt, cycle)
-    check_highlights(result, arrays.statement_positive)
+    check_highlights(result, arrays.statement_positive, k)
 
 
-def check_highlights(result: ReportResult, positive: np.ndarray):
+def check_highlights(result: ReportResult, positive: np.ndarray, k: int):
     """Blind spots, strengths and extremes, sorted and cut the plain way (defaults 1.0, 5).
 
     Means are compared as printed: no list or order may tell apart two that print the same.
@@ -176,12 +180,25 @@ def check_highlights(result: ReportResult, positive: np.ndarray):
     def indices(highlights):
         return [h.statement_index for h in highlights]
 
-    assert indices(result.blind_spots) == sorted(
-        (s for s in outlook if outlook[s] <= -1.0), key=lambda s: (outlook[s], s)
-    )
-    assert indices(result.hidden_strengths) == sorted(
-        (s for s in outlook if outlook[s] >= 1.0), key=lambda s: (-outlook[s], s)
-    )
+    # Named: a large gap, raters who agree (r_wg ≥ 0.5) and k ratings; five at most.
+    # Possible: every other large gap.
+    statements = {s.index: s for s in result.statements}
+
+    def firm(s):
+        statement = statements[s]
+        agree = statement.rwg is not None and statement.rwg >= 0.5
+        return agree and statement.cells[ALL_RATERS].n >= k
+
+    worse = sorted((s for s in outlook if outlook[s] <= -1.0), key=lambda s: (outlook[s], s))
+    better = sorted((s for s in outlook if outlook[s] >= 1.0), key=lambda s: (-outlook[s], s))
+    blind_spots = [s for s in worse if firm(s)][:5]
+    hidden_strengths = [s for s in better if firm(s)][:5]
+    assert indices(result.blind_spots) == blind_spots
+    assert indices(result.hidden_strengths) == hidden_strengths
+    assert indices(result.possible_blind_spots) == [s for s in worse if s not in blind_spots]
+    assert indices(result.possible_hidden_strengths) == [
+        s for s in better if s not in hidden_strengths
+    ]
     rated = [s for s in others if positive[s]]
     highest = sorted(rated, key=lambda s: (-others[s], s))[:5]
     assert indices(result.highest) == highest
@@ -189,7 +206,12 @@ def check_highlights(result: ReportResult, positive: np.ndarray):
     assert indices(result.lowest) == sorted(rest, key=lambda s: (others[s], s))[:5]
     seen = [s for s in others if not positive[s] and others[s] > 1.0]
     assert indices(result.most_seen_negative) == sorted(seen, key=lambda s: (-others[s], s))[:5]
-    for highlight in result.blind_spots + result.highest + result.most_seen_negative:
+    for highlight in (
+        result.blind_spots
+        + result.possible_hidden_strengths
+        + result.highest
+        + result.most_seen_negative
+    ):
         cell = result.statements[highlight.statement_index].cells[ALL_RATERS]
         assert highlight.others == cell.mean
         assert highlight.outlook == outlook.get(highlight.statement_index)
@@ -220,8 +242,19 @@ def check_values(result, ratings, rows, raters, exempt, cycle):
         if own is not None and everyone is not None:
             gap = printed(everyone) - printed(own)
             assert value.gap == float(gap)
+            # Within the margin with large statement gaps both ways is mixed, not agreement.
+            outlooks = [result.statements[s].outlook for s in statements]
+            both = any(o is not None and o >= 1.0 for o in outlooks) and any(
+                o is not None and o <= -1.0 for o in outlooks
+            )
             kind = (
-                OVER_ESTIMATOR if -gap > 0.5 else UNDER_ESTIMATOR if -gap < -0.5 else IN_AGREEMENT
+                OVER_ESTIMATOR
+                if -gap > 0.5
+                else UNDER_ESTIMATOR
+                if -gap < -0.5
+                else MIXED
+                if both
+                else IN_AGREEMENT
             )
             assert value.agreement == Agreement(kind, printed(everyone) >= 4)
         else:

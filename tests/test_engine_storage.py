@@ -13,6 +13,7 @@ from feedback360.groups import (
     DIRECT_REPORT,
     GROUPS,
     LINE_MANAGER,
+    OTHER,
     OTHER_RATERS,
     PEER,
     POOLED,
@@ -79,18 +80,44 @@ def stored(
 
 
 def test_pooled_rows_fill_other_raters_and_the_counts_come_from_the_close():
-    # Three peers and a lone direct report, stored as four pooled rows.
+    # Three peers shown on their own; two direct reports and a lone other, stored as three
+    # pooled rows.
+    arrays = stored(
+        [[4, 2], [5, 1], [3, _], [2, 2], [4, 3], [3, _]],
+        [PEER] * 3 + [POOLED] * 3,
+        [0, 0, 3, 2, 1],
+    )
+    result = analyse_cycle(arrays, CycleSettings()).report(0, [(0, POOLED, "Kind.")])
+
+    assert [(c.key, c.responses) for c in result.columns] == [
+        (PEER, 3),
+        (OTHER_RATERS, 3),
+        (ALL_RATERS, 6),
+    ]
+    assert [(g.key, g.responses, g.shown) for g in result.groups] == [
+        (PEER, 3, True),
+        (DIRECT_REPORT, 2, False),
+        (OTHER, 1, False),
+    ]
+    assert result.statements[0].cells[OTHER_RATERS].mean == 3.0
+    assert result.statements[1].cells[ALL_RATERS].not_seen == 2
+    assert [(c.text, c.label) for c in result.comments] == [("Kind.", "Other raters")]
+
+
+def test_when_every_rater_is_pooled_only_all_raters_shows():
+    # Three peers and a lone direct report, stored as four pooled rows: "Other raters"
+    # would hold exactly what "All raters" holds, so it is not shown, nor named on comments.
     arrays = stored([[4, 2], [5, 1], [3, _], [2, 2]], [POOLED] * 4, [0, 0, 3, 1, 0])
     result = analyse_cycle(arrays, CycleSettings()).report(0, [(0, POOLED, "Kind.")])
 
-    assert [(c.key, c.responses) for c in result.columns] == [(OTHER_RATERS, 4), (ALL_RATERS, 4)]
+    assert [(c.key, c.responses) for c in result.columns] == [(ALL_RATERS, 4)]
     assert [(g.key, g.responses, g.shown) for g in result.groups] == [
         (PEER, 3, False),
         (DIRECT_REPORT, 1, False),
     ]
-    assert result.statements[0].cells[OTHER_RATERS].mean == 3.5
-    assert result.statements[1].cells[ALL_RATERS].not_seen == 1
-    assert [(c.text, c.label) for c in result.comments] == [("Kind.", "Other raters")]
+    assert list(result.statements[0].cells) == [ALL_RATERS]
+    assert result.statements[0].cells[ALL_RATERS].mean == 3.5
+    assert [(c.text, c.label) for c in result.comments] == [("Kind.", None)]
 
 
 @pytest.mark.parametrize(

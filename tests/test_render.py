@@ -383,7 +383,9 @@ def test_the_html_is_british_english_and_every_chart_has_a_text_alternative():
     charts = re.findall(r"<svg\b[^>]*>.*?</svg>", html, re.S)
 
     assert '<html lang="en-GB">' in html
-    assert len(charts) == 2
+    # Each value's chart, and the same drawn for a phone's screen (the browser page only).
+    assert len(charts) == 4
+    assert sum('class="chart dot-plot phone"' in chart for chart in charts) == 2
     for chart in charts:
         assert 'role="img"' in chart
         assert re.search(r'aria-label="[^"]+"', chart)
@@ -481,11 +483,14 @@ def test_blind_spots_and_hidden_strengths_are_named_and_shaded_in_the_value_tabl
 
 def test_the_insight_lists_show_at_most_the_settings_count_and_say_how_many_more():
     many = [Highlight(i, 2.0, 4.0, -2.0) for i in range(7)]
-    html = report_html(document_with_insights(blind_spots=many))
-    blind_spots = html.split("Blind spots: others see worse")[1].split("Hidden strengths:")[0]
+    html = report_html(document_with_insights(blind_spots=many[:5], possible_blind_spots=many[5:]))
+    blind_spots = html.split("Blind spots: others see worse")[1].split("</section>")[0]
 
     assert blind_spots.count("<tr>") == 1 + 5  # the head row and five statements
-    assert "2 more blind spots with a smaller gap are marked “blind spot”" in blind_spots
+    assert (
+        "2 more statements with a gap of 1.0 or more are marked “possible blind spot” in the "
+        "value sections"
+    ) in blind_spots
 
 
 def test_raters_disagree_is_marked_in_words_and_explained(insights_text):
@@ -578,9 +583,10 @@ def test_how_to_read_explains_what_the_report_points_out(insights_text):
     how = insights_text[: insights_text.index("Summary: how you see yourself")]
 
     for term in (
-        "Blind spot. A statement where others see you less favourably than you see yourself, "
-        "by 1.0 or more",
-        "Hidden strength.",
+        "Hidden strength. A statement where others see you more favourably than you see "
+        "yourself, by 1.0 or more on the scale, and your raters agree among themselves",
+        "Blind spot. The reverse",
+        "Possible hidden strength or possible blind spot.",
         "below 0.5 on a scale from 0 to 1",
         "Self-other agreement. For each value",
         "Cycle comparison. Where at least 10 people",

@@ -395,31 +395,33 @@ def closed_request() -> FeedbackRequest:
 def test_the_request_page_says_what_the_report_will_do_with_each_group(sam, framework):
     """Three peers and one direct report answer (k = 3): the report pools the peers with
     the direct report, so that the lone direct report cannot be worked out as all raters
-    minus the peers. The page must say so before and after the close, as the report does."""
+    minus the peers. That pool is every rater, so the report shows it only as "All raters".
+    The page must say so before and after the close, as the report does."""
     client, page = sam
     self_assess(framework)
     nominate_and_send(client, page, MIXED)
     raters_answer(framework, 4)
 
     during = responses_section(client.get(page).text)
-    assert "Peers: shown so far only within “Other raters”, together with other groups" in during
-    assert "Direct reports: shown so far only within “Other raters”" in during
+    assert "Peers: shown so far only within “All raters”, together with other groups" in during
+    assert "Direct reports: shown so far only within “All raters”" in during
     assert "enough responses to be shown on its own" not in during
     assert "Every group you nominated has enough" not in next_step(client.get(page).text)["text"]
 
     feedback_request = closed_request()
     after = responses_section(client.get(page).text)
-    assert "Peers: shown within “Other raters”, together with other groups" in after
+    assert "Peers: shown within “All raters”, together with other groups" in after
     assert "yet" not in after
 
     (report,) = build_cycle_reports(feedback_request.cycle)
     db.session.commit()
-    # The report's cover says the same of the peers: only within "Other raters".
+    # The report's cover says the same of the peers: only within "All raters".
     assert re.search(
         r'Peers</th>\s*<td class="note">Not shown on its own, to protect anonymity: '
-        r"included in Other raters",
+        r"included in All raters",
         report.html,
     )
+    assert "c-other_raters" not in report.html  # no "Other raters" column
 
 
 def test_after_the_close_a_small_group_is_too_few_not_waiting(sam, framework):

@@ -26,11 +26,13 @@ def load(file: Path) -> None:
     loaded, new = load_framework(read_framework_file(file))
     statements = loaded.statements
     positive = sum(statement.positive for statement in statements)
+    serious = sum(statement.serious for statement in statements)
     if new:
         click.echo(
             f"Loaded “{loaded.name}” (key {loaded.key}) as version {loaded.version}: "
             f"{len(loaded.values)} values, {positive} “We will” and "
-            f"{len(statements) - positive} “We will not” statements."
+            f"{len(statements) - positive} “We will not” statements"
+            f"{f' ({serious} serious)' if serious else ''}."
         )
     else:
         click.echo(f"“{loaded.name}” is unchanged: it is already version {loaded.version}.")

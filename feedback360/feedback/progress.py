@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from feedback360.disclosure import NOT_SHOWN, OWN, POOLED_IN, how_groups_show
+from feedback360.disclosure import NOT_SHOWN, OWN, POOLED_IN, POOLED_IN_ALL, how_groups_show
 from feedback360.feedback.models import NOMINATED, FeedbackRequest
-from feedback360.groups import LABELS, RATER_GROUPS
+from feedback360.groups import ALL_RATERS, LABELS, OTHER_RATERS, RATER_GROUPS
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,8 @@ class GroupProgress:
     label: str
     nominated: int
     # How the report shows the group with the responses so far, by the report's own rules
-    # (feedback360.disclosure): on its own, only within "Other raters", or not at all.
+    # (feedback360.disclosure): on its own, only within "Other raters" (or "All raters" when
+    # every group is pooled), or not at all.
     showing: str
 
     @property
@@ -24,7 +25,12 @@ class GroupProgress:
 
     @property
     def pooled(self) -> bool:
-        return self.showing == POOLED_IN
+        return self.showing in (POOLED_IN, POOLED_IN_ALL)
+
+    @property
+    def pool(self) -> str:
+        """The column a pooled group is shown within."""
+        return LABELS[ALL_RATERS if self.showing == POOLED_IN_ALL else OTHER_RATERS]
 
 
 @dataclass(frozen=True)

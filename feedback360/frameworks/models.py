@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback360.extensions import db
@@ -87,6 +87,9 @@ class Statement(db.Model):
     position: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
     positive: Mapped[bool]
+    # A "We will not" the framework names as serious: a coach must see it on the report's
+    # first page when all raters have seen it often enough. Fixed with the version.
+    serious: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     value: Mapped[Value] = relationship(back_populates="statements")
 
@@ -94,3 +97,14 @@ class Statement(db.Model):
     def plain_text(self) -> str:
         """The statement without the list punctuation it has in the framework's sentence."""
         return _LIST_ENDING.sub("", self.text)
+
+
+@event.listens_for(Statement.serious, "set", active_history=True)
+def _serious_is_frozen(statement: Statement, value: bool, old: object, _initiator: object) -> None:
+    """Which statements are serious belongs to the framework version: a stored statement
+    keeps its flag, and only a new version (a changed file, loaded again) can differ."""
+    if statement.id is not None and bool(value) != bool(old):
+        raise ValueError(
+            "A loaded framework version cannot change which statements are serious:"
+            " load the changed file as a new version."
+        )

@@ -16,7 +16,7 @@ from feedback360.frameworks.models import Framework, Statement, Value
 
 BUNDLED_DIR = Path(__file__).parent / "data"
 TOP_KEYS = {"key", "name", "preamble", "scale", "values"}
-VALUE_KEYS = {"title", "summary", "we_will", "we_will_not"}
+VALUE_KEYS = {"title", "summary", "we_will", "we_will_not", "serious"}
 
 
 class FrameworkFileError(DomainError):
@@ -69,6 +69,7 @@ def check_framework_data(data: dict[str, Any], where: str) -> None:
             if text in seen:
                 raise FrameworkFileError(f"{place}: statement given twice: “{text}”")
             seen.add(text)
+        _serious(value.get("serious", []), we_will_not, f"{place} 'serious'")
 
 
 def _no_unknown_keys(table: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -94,6 +95,16 @@ def _statements(value: Any, what: str, *, required: bool = False) -> list[str]:
     return [_text(text, f"{what} item {number}") for number, text in enumerate(value, start=1)]
 
 
+def _serious(value: Any, we_will_not: list[str], what: str) -> None:
+    """Serious statements are named word for word from the value's own "We will not" list."""
+    for number, text in enumerate(_statements(value, what), start=1):
+        if text not in we_will_not:
+            raise FrameworkFileError(
+                f"{what} item {number} is not one of this value's 'we_will_not' statements:"
+                f" “{text}”"
+            )
+
+
 def load_framework(data: dict[str, Any]) -> tuple[Framework, bool]:
     """Store checked framework data as a new version; an unchanged file reuses its version."""
     source_hash = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
@@ -116,13 +127,19 @@ def load_framework(data: dict[str, Any]) -> tuple[Framework, bool]:
     for position, value in enumerate(data["values"]):
         statements = [(text, True) for text in value["we_will"]]
         statements += [(text, False) for text in value.get("we_will_not", [])]
+        serious = set(value.get("serious", []))
         framework.values.append(
             Value(
                 position=position,
                 title=value["title"],
                 summary=value["summary"],
                 statements=[
-                    Statement(position=number, text=text, positive=positive)
+                    Statement(
+                        position=number,
+                        text=text,
+                        positive=positive,
+                        serious=not positive and text in serious,
+                    )
                     for number, (text, positive) in enumerate(statements)
                 ],
             )

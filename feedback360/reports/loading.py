@@ -48,7 +48,7 @@ def load_cycle(cycle_id: int, *, request_ids: Sequence[int] | None = None) -> Lo
         raise DomainError(f"There is no cycle {cycle_id}.")
     value_ids = _value_ids(cycle)
     statements = db.session.execute(
-        select(Statement.id, Statement.value_id, Statement.positive)
+        select(Statement.id, Statement.value_id, Statement.positive, Statement.serious)
         .join(Value, Statement.value_id == Value.id)
         .where(Value.framework_id == cycle.framework_id)
         .order_by(Value.position, Statement.position)
@@ -76,6 +76,7 @@ def load_cycle(cycle_id: int, *, request_ids: Sequence[int] | None = None) -> Lo
         group_counts=_group_counts(subjects),
         statement_value=np.array([value_index[s.value_id] for s in statements], dtype=np.int64),
         statement_positive=np.array([s.positive for s in statements], dtype=bool),
+        statement_serious=np.array([s.serious for s in statements], dtype=bool),
         n_subjects=len(subjects),
         n_values=len(value_ids),
         scale_points=len(cycle.framework.scale),

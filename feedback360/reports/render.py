@@ -17,6 +17,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from feedback360.feedback.answers import not_seen_words
 from feedback360.groups import ALL_RATERS, LABELS, OTHER_RATERS, SELF
 from feedback360.paths import PACKAGE_DIR, resource_dir
 from feedback360.reports import charts
@@ -124,7 +125,7 @@ def _table(rows: list[Row], columns: list[Column]) -> Table:
     return Table(rows, notes)
 
 
-def _sections(doc: ReportDocument, columns: list[Column]) -> list[Section]:
+def _sections(doc: ReportDocument, columns: list[Column], for_pdf: bool) -> list[Section]:
     statement_results = {s.index: s for s in doc.result.statements}
     value_results = {v.index: v for v in doc.result.values}
     sections = []
@@ -132,6 +133,10 @@ def _sections(doc: ReportDocument, columns: list[Column]) -> list[Section]:
         result = value_results.get(i)
         scores = result.scores if result else {}
         lanes = [charts.Lane(c.key, c.label, scores.get(c.key)) for c in columns]
+        norm = result.norm if result else None
+        chart = charts.dot_plot(value.title, lanes, doc.scale, norm)
+        if not for_pdf:  # the browser page also has the chart drawn for a phone's screen
+            chart += charts.narrow_dot_plot(value.title, lanes, doc.scale, norm)
         rows = [
             (statement.positive, Row(j, statement.text, statement_results.get(j)))
             for j, statement in enumerate(doc.statements)
@@ -143,9 +148,7 @@ def _sections(doc: ReportDocument, columns: list[Column]) -> list[Section]:
                 title=value.title,
                 summary=value.summary,
                 result=result,
-                chart=charts.dot_plot(
-                    value.title, lanes, doc.scale, result.norm if result else None
-                ),
+                chart=chart,
                 positive=_table([row for positive, row in rows if positive], columns),
                 negative=_table([row for positive, row in rows if not positive], columns),
                 comments=[c for c in doc.result.comments if c.value_index == i],
@@ -167,10 +170,44 @@ def reading(outlook: float | None, short: bool = False) -> str:
     return word if short else f"others see {word}"
 
 
-def _marks(result: ReportResult) -> dict[int, str]:
-    """The engine's blind spots and hidden strengths, by statement, to mark in the tables."""
-    marks = {h.statement_index: "blind spot" for h in result.blind_spots}
-    marks.update((h.statement_index, "hidden strength") for h in result.hidden_strengths)
+@dataclass(frozen=True)
+class Mark:
+    """What a statement's gap cell says under its number, and its class (how it is shaded)."""
+
+    words: str
+    css: str
+
+
+def in_words(score: float, scale: list[str]) -> str:
+    """A score as printed put in the scale's words: "Rarely" for 2.0, "between Never and
+    Rarely" for 1.9."""
+    tenths = round(score * 10)
+    whole, part = divmod(tenths, 10)
+    if not 1 <= whole <= len(scale) or (part and whole == len(scale)):
+        return ""
+    if not part:
+        return scale[whole - 1]
+    return f"between {scale[whole - 1]} and {scale[whole]}"
+
+
+def _marks(result: ReportResult) -> dict[int, Mark]:
+    """The engine's hidden strengths and blind spots, by statement, to mark in the tables.
+
+    The listed ones are shaded; a "possible" one (its gap alone is large) is marked in words
+    and outlined, never shaded, so the two differ without colour.
+    """
+    marks = {
+        h.statement_index: Mark("possible hidden strength", "possible")
+        for h in result.possible_hidden_strengths
+    }
+    marks.update(
+        (h.statement_index, Mark("possible blind spot", "possible"))
+        for h in result.possible_blind_spots
+    )
+    marks.update(
+        (h.statement_index, Mark("hidden strength", "marked")) for h in result.hidden_strengths
+    )
+    marks.update((h.statement_index, Mark("blind spot", "marked")) for h in result.blind_spots)
     return marks
 
 
@@ -212,8 +249,12 @@ def _environment() -> jinja2.Environment:
         percent=charts.percent,
         long_date=long_date,
         reading=reading,
+        in_words=in_words,
     )
-    env.globals.update(marker=charts.marker, markers=charts.MARKERS)
+    # One name for a "Not seen" answer throughout the report: the rater form's own words.
+    env.globals.update(
+        marker=charts.marker, markers=charts.MARKERS, not_seen=not_seen_words(about_self=False)
+    )
     return env
 
 
@@ -244,7 +285,7 @@ def report_html(
             has_self=any(c.key == SELF for c in columns),
             all_raters_shown=all_raters_shown,
             widths=_widths(columns, all_raters_shown),
-            sections=_sections(doc, columns),
+            sections=_sections(doc, columns, for_pdf),
             general_comments=[
                 c for c in doc.result.comments if not 0 <= c.value_index < len(doc.values)
             ],

@@ -112,7 +112,7 @@ def cycle_documents(
 def _framework_texts(framework: Framework) -> tuple[list[ValueText], list[StatementText]]:
     values = [ValueText(title=v.title, summary=v.summary) for v in framework.values]
     statements = [
-        StatementText(text=s.plain_text, positive=s.positive, value_index=index)
+        StatementText(text=s.plain_text, positive=s.positive, value_index=index, serious=s.serious)
         for index, value in enumerate(framework.values)
         for s in value.statements
     ]

@@ -38,16 +38,22 @@ SCREENSHOT_WIDTHS = (375, 1280)
 # by the same rules as at 375, only narrower: there axe runs just the rules whose answer
 # depends on what fits (a full run takes a third of a second on a small page).
 NARROWEST_RULES = ["scrollable-region-focusable", "target-size"]
-# The innermost elements reaching past the window's right edge, to say what to fix.
+# The innermost elements reaching past the window's right edge, or whose own content (a long
+# word, say) spills out of them past it, to say what to fix.
 STICKING_OUT = """() => {
   const edge = document.documentElement.clientWidth + 1;
-  const out = (e) => e.getBoundingClientRect().right > edge;
+  const out = (e) => e.getBoundingClientRect().right > edge
+    || e.getBoundingClientRect().left + e.scrollWidth > edge;
   return [...document.querySelectorAll("body *")]
     .filter((e) => out(e) && ![...e.children].some(out))
     .slice(0, 5)
     .map((e) => e.tagName.toLowerCase() + (e.className ? "." + e.className : "")
       + " \u201c" + e.textContent.trim().slice(0, 40) + "\u201d");
 }"""
+# How far the page reaches past the window, once the resized page has drawn a frame (measured
+# straight after a resize, Chromium once reported a stale width on a loaded machine).
+OVERFLOW = """() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() =>
+  done(document.documentElement.scrollWidth - document.documentElement.clientWidth))))"""
 
 
 def _missing(message: str) -> None:
@@ -167,9 +173,7 @@ class Visits:
             if width in SCREENSHOT_WIDTHS:
                 path = self.folder / f"{self.count:02d}-{name}-{width}.png"
                 page.screenshot(path=str(path), full_page=True)
-            overflow = page.evaluate(
-                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
+            overflow = page.evaluate(OVERFLOW)
             if overflow > 0 and not scrolls_sideways:
                 culprits = "\n".join(f"    at {c}" for c in page.evaluate(STICKING_OUT))
                 problems.append(

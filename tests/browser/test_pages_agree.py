@@ -24,8 +24,9 @@ from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.suite_database
 
-POOLED_SO_FAR = "shown so far only within “Other raters”, together with other groups"
-POOLED = "shown within “Other raters”, together with other groups"
+# Every responding group is pooled here, so the pool is shown only as "All raters".
+POOLED_SO_FAR = "shown so far only within “All raters”, together with other groups"
+POOLED = "shown within “All raters”, together with other groups"
 
 
 def seed_pooled_peers():  # type: ignore[no-untyped-def]
@@ -78,8 +79,9 @@ def test_the_request_page_says_what_the_report_then_does_with_each_group(
     sam.goto(f"/reports/{request.id}/")
     sees_heading(sam, "Sam Taylor")
     who = sam.get_by_role("table", name="Who responded")
-    pooled = "Not shown on its own, to protect anonymity: included in Other raters"
+    pooled = "Not shown on its own, to protect anonymity: included in All raters"
     sees(who.get_by_role("row", name="Peers"), pooled)
     sees(who.get_by_role("row", name="Others"), pooled)
     assert sam.get_by_role("columnheader", name="Peers").count() == 0
-    assert sam.get_by_role("columnheader", name="Other raters").count() > 0
+    assert sam.get_by_role("columnheader", name="Other raters").count() == 0
+    assert sam.get_by_role("columnheader", name="All raters").count() > 0

@@ -34,6 +34,8 @@ class Framework:
     statement_positive: np.ndarray
     n_values: int
     scale_points: int
+    # (statements,) serious "We will not" statements; all False when the framework names none
+    statement_serious: np.ndarray | None = None
 
     @cached_property
     def membership(self) -> np.ndarray:

@@ -211,7 +211,15 @@ def _checked(
             "A response stored under the pooled label needs group_counts: the rules must"
             " see how many each group gave."
         )
-    framework = Framework(values, positive, n_values, arrays.scale_points)
+    serious = np.zeros(positive.shape, dtype=bool)
+    if arrays.statement_serious is not None:
+        serious = np.asarray(arrays.statement_serious, dtype=bool)
+        if serious.shape != positive.shape or np.any(serious & positive):
+            raise ValueError(
+                'statement_serious needs one entry per statement, and only a "We will not"'
+                " statement can be serious."
+            )
+    framework = Framework(values, positive, n_values, arrays.scale_points, serious)
     return framework, ratings, subject, group, counts
 
 

@@ -34,6 +34,8 @@ class CycleArrays:
         shown on its own under its own code, the groups pooled into a shown "Other raters"
         under the pooled code, nothing else. When None, everything is counted from the
         rows, and a pooled row is refused.
+    statement_serious: bool (n_statements,), True for a "We will not" the framework names
+        as serious; None when it names none.
     """
 
     ratings: np.ndarray
@@ -46,6 +48,7 @@ class CycleArrays:
     scale_points: int = 5
     previous_value_scores: np.ndarray | None = None
     group_counts: np.ndarray | None = None
+    statement_serious: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -58,3 +61,6 @@ class CycleSettings:
     rwg_flag: float = 0.5  # r_wg below this: "raters disagree"
     norm_min_subjects: int = 10  # fewest subjects with shown scores before norms are shown
     highlights: int = 5  # how many highest / lowest statements to list
+    # "All raters" mean (as printed) at or above which a serious "We will not" goes on the
+    # report's first page: 2.0 is "Rarely" on the default scale.
+    serious_level: float = 2.0

@@ -21,7 +21,7 @@ from feedback360.reports.engine.columns import (
     VISIBLE,
     group_columns,
 )
-from feedback360.reports.engine.insights import agreement, highlights, norm
+from feedback360.reports.engine.insights import agreement, highlights, mixed_values, norm
 from feedback360.reports.engine.printed import printed, printed_difference
 from feedback360.reports.engine.results import (
     Cell,
@@ -32,6 +32,7 @@ from feedback360.reports.engine.results import (
     StatementResult,
     ValueResult,
 )
+from feedback360.reports.engine.serious import serious_negatives
 
 if TYPE_CHECKING:
     from feedback360.reports.engine.cycle import CycleAnalysis
@@ -47,6 +48,15 @@ def build_report(
     pooled = analysis.pooled[subject]
     column_responses = group_columns(responses[None], pooled[None])[0]
     indices = np.flatnonzero(shown)
+    # Every rater pooled: "Other raters" holds exactly what "All raters" holds, cell for
+    # cell, so the report shows the one column, "All raters".
+    pool_is_everyone = bool(
+        shown[POOL_COLUMN]
+        and shown[ALL_COLUMN]
+        and column_responses[POOL_COLUMN] == column_responses[ALL_COLUMN]
+    )
+    if pool_is_everyone:
+        indices = indices[indices != POOL_COLUMN]
     keys = [COLUMNS[c] for c in indices]
     total = int(responses[1:].sum())
     rater_scores_shown = bool(analysis.rater_scores_shown[subject])
@@ -59,12 +69,18 @@ def build_report(
         )
 
     statements = _statement_results(analysis, subject, indices, column_responses)
-    values = _value_results(analysis, subject, indices)
+    mixed = mixed_values(
+        statements, framework.statement_value, framework.n_values, settings.blind_spot_gap
+    )
+    values = _value_results(analysis, subject, indices, mixed)
     own = [g for c, g in enumerate(GROUPS) if c != SELF_COLUMN and shown[c]]
-    labels = {SELF: LABELS[SELF]} | {g: LABELS[g] for g in own}
+    labels: dict[str, str | None] = {SELF: LABELS[SELF]} | {g: LABELS[g] for g in own}
     if shown[POOL_COLUMN]:
-        labels |= {g: LABELS[OTHER_RATERS] for c, g in enumerate(GROUPS) if pooled[c]}
-        labels[POOLED] = LABELS[OTHER_RATERS]
+        # Labelled "Other raters" only where that column shows; when it would say no more
+        # than "All raters", the comment carries no label.
+        pool_label = None if pool_is_everyone else LABELS[OTHER_RATERS]
+        labels |= {g: pool_label for c, g in enumerate(GROUPS) if pooled[c]}
+        labels[POOLED] = pool_label
     norms = [r.norm.subjects for r in (*statements, *values) if r.norm is not None]
     return ReportResult(
         columns=[
@@ -84,6 +100,11 @@ def build_report(
         comments=_shown_comments(comments, labels, framework.n_values, seed),
         notes=notes,
         **highlights(statements, framework.statement_positive, settings),
+        serious_negatives=(
+            serious_negatives(statements, framework.statement_serious, settings)
+            if rater_scores_shown
+            else []
+        ),
         # The most subjects behind any of this report's norms; 0 when it shows none.
         norm_subjects=max(norms, default=0),
     )
@@ -160,8 +181,13 @@ def _statement_results(
     return results
 
 
-def _value_results(analysis: CycleAnalysis, subject: int, indices: np.ndarray) -> list[ValueResult]:
-    """Each value's shown scores per column, the self-other gap, agreement, norm and change."""
+def _value_results(
+    analysis: CycleAnalysis, subject: int, indices: np.ndarray, mixed: list[bool]
+) -> list[ValueResult]:
+    """Each value's shown scores per column, the self-other gap, agreement, norm and change.
+
+    mixed: per value, whether its statements have large gaps both ways (never "agreement").
+    """
     scores = analysis.value_scores[subject]
     keys = [COLUMNS[c] for c in indices]
     percentiles = analysis.value_norms.percentile(printed(scores[ALL_COLUMN])).tolist()
@@ -175,7 +201,9 @@ def _value_results(analysis: CycleAnalysis, subject: int, indices: np.ndarray) -
                 index=v,
                 scores={key: _optional(scores[c, v]) for key, c in zip(keys, indices, strict=True)},
                 gap=gap,
-                agreement=None if gap is None else agreement(own, others, analysis.settings),
+                agreement=(
+                    None if gap is None else agreement(own, others, analysis.settings, mixed[v])
+                ),
                 norm=norm(analysis.value_norms, v, percentiles[v]),
                 change=_optional(analysis.change[subject, v]),
             )
@@ -184,7 +212,10 @@ def _value_results(analysis: CycleAnalysis, subject: int, indices: np.ndarray) -
 
 
 def _shown_comments(
-    comments: Sequence[tuple[int, str, str]], labels: dict[str, str], n_values: int, seed: int
+    comments: Sequence[tuple[int, str, str]],
+    labels: dict[str, str | None],
+    n_values: int,
+    seed: int,
 ) -> list[ShownComment]:
     """Keep comments only from groups shown somewhere, labelled as shown, in random order."""
     for value_index, group, _ in comments:

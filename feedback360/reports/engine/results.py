@@ -57,11 +57,16 @@ class StatementResult:
 
 # Self-other agreement (after Atwater & Yammarino), per value.
 OVER_ESTIMATOR, IN_AGREEMENT, UNDER_ESTIMATOR = "over", "agree", "under"
+# Within the margin on the value's mean, but with large statement gaps both ways: the mean
+# only hides gaps that cancel out, so it is not called agreement.
+MIXED = "mixed"
 AGREEMENT_LABELS = {
     (OVER_ESTIMATOR, True): "Over-estimates (others still rate this well)",
     (OVER_ESTIMATOR, False): "Over-estimates",
     (IN_AGREEMENT, True): "In agreement, rated well",
     (IN_AGREEMENT, False): "In agreement, rated low",
+    (MIXED, True): "Mixed: others see some statements better and some worse, rated well",
+    (MIXED, False): "Mixed: others see some statements better and some worse, rated low",
     (UNDER_ESTIMATOR, True): "Under-estimates (others rate this well)",
     (UNDER_ESTIMATOR, False): "Under-estimates, rated low",
 }
@@ -69,7 +74,7 @@ AGREEMENT_LABELS = {
 
 @dataclass(frozen=True)
 class Agreement:
-    kind: str  # OVER_ESTIMATOR, IN_AGREEMENT or UNDER_ESTIMATOR
+    kind: str  # OVER_ESTIMATOR, IN_AGREEMENT, MIXED or UNDER_ESTIMATOR
     good: bool  # others' value score reaches the cycle's good score
 
     @property
@@ -105,6 +110,23 @@ class Highlight:
 
 
 @dataclass(frozen=True)
+class SeriousNegative:
+    """A serious "We will not" that all raters have seen at or above the cycle's level.
+
+    Only from a shown cell of all raters (or of the shown "Other raters" where "All
+    raters" is not shown) with at least k ratings: never one rater's answer, never a
+    hidden cell.
+    """
+
+    statement_index: int
+    column: str  # ALL_RATERS or OTHER_RATERS: whose score it is
+    score: float  # the cell's mean as printed
+    ratings: int  # how many ratings the mean rests on ("Not seen" excluded)
+    low: int | None  # the spread, as the statement's table prints it ("All raters" only)
+    high: int | None
+
+
+@dataclass(frozen=True)
 class ShownComment:
     value_index: int
     text: str
@@ -132,11 +154,17 @@ class ReportResult:
     values: list[ValueResult]
     comments: list[ShownComment]
     notes: list[str] = field(default_factory=list)
-    blind_spots: list[Highlight] = field(default_factory=list)  # largest first
-    hidden_strengths: list[Highlight] = field(default_factory=list)  # largest first
+    # Large gap, raters agree, at least k ratings; at most `highlights` each, largest first.
+    blind_spots: list[Highlight] = field(default_factory=list)
+    hidden_strengths: list[Highlight] = field(default_factory=list)
+    # The other statements whose gap alone is large enough, largest first.
+    possible_blind_spots: list[Highlight] = field(default_factory=list)
+    possible_hidden_strengths: list[Highlight] = field(default_factory=list)
     highest: list[Highlight] = field(default_factory=list)  # positive statements
     lowest: list[Highlight] = field(default_factory=list)  # positive statements
     most_seen_negative: list[Highlight] = field(default_factory=list)
+    # Serious "We will not" seen at or above the level, for the first page; highest first.
+    serious_negatives: list[SeriousNegative] = field(default_factory=list)
     norm_subjects: int = 0  # subjects behind the cycle norms; 0 when norms are not shown
 
 
@@ -151,6 +179,7 @@ class StatementText:
     text: str
     positive: bool
     value_index: int
+    serious: bool = False  # a "We will not" the framework names as serious
 
 
 @dataclass(frozen=True)
