@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -13,9 +13,8 @@ from feedback360.cycles.models import Cycle
 from feedback360.extensions import db
 from feedback360.feedback import services
 from feedback360.feedback.answers import Answers
+from feedback360.timeutil import today
 from tests.conftest import csrf_token, nominate_colleague, page_text, sign_in
-
-TODAY = date.today()
 
 
 class _Tables(HTMLParser):
@@ -106,8 +105,8 @@ def test_a_cycle_is_created_with_the_default_settings(admin, framework):
         admin,
         "/admin/cycles/new",
         cycle_form(
-            opens_on=(TODAY + timedelta(days=7)).isoformat(),
-            closes_on=(TODAY + timedelta(days=28)).isoformat(),
+            opens_on=(today() + timedelta(days=7)).isoformat(),
+            closes_on=(today() + timedelta(days=28)).isoformat(),
             rater_groups=["line_manager", "peer"],
             release_mode="coach_first",
             manager_approves="y",
@@ -120,8 +119,8 @@ def test_a_cycle_is_created_with_the_default_settings(admin, framework):
     assert cycle.status == "draft"
     assert cycle.framework_id == framework.id
     assert (cycle.opens_on, cycle.closes_on) == (
-        TODAY + timedelta(days=7),
-        TODAY + timedelta(days=28),
+        today() + timedelta(days=7),
+        today() + timedelta(days=28),
     )
     assert cycle.rater_groups == ["line_manager", "peer"]
     assert (cycle.min_raters, cycle.max_raters, cycle.anonymity_threshold) == (5, 15, 3)
@@ -253,7 +252,7 @@ def test_the_daily_tick_opens_and_closes_cycles_by_date(runner, framework):
     def create(name: str, *options: str) -> None:
         assert runner.invoke(args=["cycle", "create", name, *options]).exit_code == 0
 
-    day = lambda n: (TODAY + timedelta(days=n)).isoformat()  # noqa: E731
+    day = lambda n: (today() + timedelta(days=n)).isoformat()  # noqa: E731
     create("Due to open", "--opens-on", day(0), "--closes-on", day(14))
     create("Not yet", "--opens-on", day(1))
     create("By hand")
