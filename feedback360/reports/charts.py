@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -160,17 +160,9 @@ def dot_plot(
     axis_y = top + lane_h * (len(lanes) + (norm is not None))
     height = axis_y + 22
 
-    def x_of(score: float) -> float:
-        score = float(printed(score))
-        return x0 + (x1 - x0) * (min(max(score, 1), points) - 1) / max(points - 1, 1)
-
+    x_of = _scale_x(x0, x1, points)
     alt = _alternative(title, lanes, scale, norm)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart dot-plot" role="img" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'aria-label="{escape(alt)}" font-family="{FONT}" font-size="11" fill="{INK}">',
-        f"<title>{escape(alt)}</title>",
-    ]
+    parts = _svg_start("chart dot-plot", width, height, alt, font_size=11)
     # One path for all grid lines and one for the axis: WeasyPrint styles every element.
     grid = " ".join(f"M{x_of(p):.1f} {top}V{axis_y}" for p in range(1, points + 1))
     parts.append(
@@ -208,6 +200,27 @@ def dot_plot(
     return Markup("".join(parts))  # noqa: S704
 
 
+def _scale_x(x0: float, x1: float, points: int) -> Callable[[float], float]:
+    """Where a score sits between x0 (1) and x1 (the top of the scale), placed on the number
+    as printed, so that the drawing holds no more precision than the text."""
+
+    def x_of(score: float) -> float:
+        score = float(printed(score))
+        return x0 + (x1 - x0) * (min(max(score, 1), points) - 1) / max(points - 1, 1)
+
+    return x_of
+
+
+def _svg_start(classes: str, width: int, height: float, alt: str, *, font_size: int) -> list[str]:
+    """A chart's opening tag and title, read out as `alt`."""
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{classes}" role="img" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'aria-label="{escape(alt)}" font-family="{FONT}" font-size="{font_size}" fill="{INK}">',
+        f"<title>{escape(alt)}</title>",
+    ]
+
+
 def narrow_dot_plot(
     title: str, lanes: Sequence[Lane], scale: Sequence[str], norm: Norm | None = None
 ) -> Markup:
@@ -226,17 +239,9 @@ def narrow_dot_plot(
     axis_y = top + lane_h * rows
     height = axis_y + 36
 
-    def x_of(score: float) -> float:
-        score = float(printed(score))
-        return x0 + (x1 - x0) * (min(max(score, 1), points) - 1) / max(points - 1, 1)
-
+    x_of = _scale_x(x0, x1, points)
     alt = _alternative(title, lanes, scale, norm)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart dot-plot phone" role="img" '
-        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'aria-label="{escape(alt)}" font-family="{FONT}" font-size="12" fill="{INK}">',
-        f"<title>{escape(alt)}</title>",
-    ]
+    parts = _svg_start("chart dot-plot phone", width, height, alt, font_size=12)
     grid = " ".join(
         f"M{x_of(p):.1f} {top + lane_h * i + label_h}V{top + lane_h * (i + 1)}"
         for i in range(rows)
