@@ -224,7 +224,7 @@ def test_scores_match_a_hand_computation():
     peers = [[5, 1, 3, 4], [3, 2, 3, 4], [4, 3, 3, 4], [4, NOT_SEEN, 3, 4]]
     result = report({SELF: [[2, 1, 3, 4]], PEER: peers})
 
-    cell = result.statements[0].cells[PEER]
+    cell = result.statements[0].cells[ALL_RATERS]
     assert (cell.n, cell.not_seen, cell.low, cell.high) == (4, 0, 3, 5)
     assert cell.mean == 4.0
     assert cell.sd == pytest.approx(statistics.stdev([5, 3, 4, 4]))
@@ -238,7 +238,7 @@ def test_negative_statements_are_reverse_scored_in_value_scores_only():
     result = report({SELF: [[4, 2, 3, 5]], PEER: forms(3, [5, 4, 3, 3])})
 
     assert result.statements[1].cells[SELF].mean == 2.0
-    assert result.values[0].scores == {SELF: 4.0, PEER: 3.5, ALL_RATERS: 3.5}
+    assert result.values[0].scores == {SELF: 4.0, ALL_RATERS: 3.5}
     assert result.values[0].gap == -0.5
     assert result.values[1].scores[SELF] == 4.0
     assert result.values[1].gap == -1.0
@@ -250,8 +250,8 @@ def test_a_value_score_leaves_out_the_ratings_of_a_hidden_cell():
     peers = [[5, NOT_SEEN, 3, 3], [5, NOT_SEEN, 3, 3], [5, 3, 3, 3]]
     result = report({SELF: forms(1), PEER: peers})
 
-    assert result.statements[1].cells[PEER].mean is None
-    assert result.values[0].scores[PEER] == 5.0
+    assert result.statements[1].cells[ALL_RATERS].mean is None
+    assert result.values[0].scores[ALL_RATERS] == 5.0
 
 
 def test_a_value_score_weighs_every_rating_in_its_shown_cells_the_same():
@@ -267,8 +267,8 @@ def test_a_value_score_weighs_every_rating_in_its_shown_cells_the_same():
         n_values=1,
     )
 
-    assert result.statements[0].cells[PEER].mean == 3.75
-    assert result.values[0].scores[PEER] == pytest.approx(34 / 10)
+    assert result.statements[0].cells[ALL_RATERS].mean == 3.75
+    assert result.values[0].scores[ALL_RATERS] == pytest.approx(34 / 10)
 
 
 def test_a_value_score_with_none_of_its_cells_shown_is_not_shown():
@@ -276,8 +276,8 @@ def test_a_value_score_with_none_of_its_cells_shown_is_not_shown():
     peers = [[4, 2, 3, 3], [NOT_SEEN, NOT_SEEN, 3, 3], [2, NOT_SEEN, 3, 3]]
     result = report({SELF: forms(1), PEER: peers})
 
-    assert result.values[0].scores == {SELF: 4.0, PEER: None, ALL_RATERS: None}
-    assert result.values[1].scores[PEER] == 3.0
+    assert result.values[0].scores == {SELF: 4.0, ALL_RATERS: None}
+    assert result.values[1].scores[ALL_RATERS] == 3.0
 
 
 def test_comments_are_labelled_only_with_groups_that_are_shown():
@@ -368,7 +368,7 @@ def test_no_shown_number_rests_on_fewer_than_k_people(cycle):
     assert result.rater_scores_shown == (result.total_responses >= k)
     if result.rater_scores_shown and not cycle["manager_identifiable"]:
         assert ALL_RATERS in responses
-    labels = {c.label for c in result.columns}
+    labels = {c.label for c in result.columns} | {g.label for g in result.groups if g.shown}
     # Unlabelled only where every rater is pooled ("Other raters" would be "All raters").
     assert all(c.label in labels or c.label is None for c in result.comments)
     for key in responses:

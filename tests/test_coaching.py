@@ -125,7 +125,7 @@ def test_the_report_is_refused_until_released_to_coaches_then_read_and_downloade
     assert download.mimetype == "application/pdf"
     assert download.data.startswith(b"%PDF")
     disposition = download.headers["Content-Disposition"]
-    assert 'filename="sam-taylor-spring-2026-feedback-report.pdf"' in disposition
+    assert 'filename="sam-taylor-spring-2026-feedback-report-coach-edition.pdf"' in disposition
     (viewed,) = audit_entries("report.view")
     (downloaded,) = audit_entries("report.download")
     assert viewed.actor_id == downloaded.actor_id == people["cora"].id

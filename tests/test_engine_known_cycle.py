@@ -328,12 +328,13 @@ def test_comments_are_labelled_by_the_column_that_shows_their_group(ana, ben):
 
 
 def test_cleo_without_a_self_assessment(cleo):
-    assert [c.key for c in cleo.columns] == [PEER, ALL_RATERS]
+    # Every rater is a peer: the Peers column would repeat "All raters".
+    assert [c.key for c in cleo.columns] == [ALL_RATERS]
     s0 = cleo.statements[0]
     assert s0.cells[ALL_RATERS] == Cell(3, 0, 3.0, 0.0, 3, 3, None, (0, 0, 3, 0, 0))
     assert (s0.gap, s0.outlook, s0.rwg, s0.raters_disagree) == (None, None, 1.0, False)
-    assert cleo.values[0].scores == {PEER: pytest.approx(31 / 9), ALL_RATERS: pytest.approx(31 / 9)}
-    assert cleo.values[1].scores == {PEER: pytest.approx(11 / 3), ALL_RATERS: pytest.approx(11 / 3)}
+    assert cleo.values[0].scores == {ALL_RATERS: pytest.approx(31 / 9)}
+    assert cleo.values[1].scores == {ALL_RATERS: pytest.approx(11 / 3)}
     assert [v.agreement for v in cleo.values] == [None, None]
     assert [v.change for v in cleo.values] == [None, None]
     assert cleo.blind_spots == cleo.hidden_strengths == []

@@ -91,8 +91,9 @@ def test_a_subject_with_no_raters_keeps_only_the_self_column_beside_others():
     analysis = analyse_cycle(arrays(rows, n_subjects=2), CycleSettings())
 
     assert [c.key for c in analysis.report(0).columns] == [SELF]
-    assert [c.key for c in analysis.report(1).columns] == [PEER, ALL_RATERS]
-    assert analysis.report(1).values[0].scores == {PEER: 3.0, ALL_RATERS: 3.0}
+    # Only peers responded for subject 1: their column would repeat "All raters".
+    assert [c.key for c in analysis.report(1).columns] == [ALL_RATERS]
+    assert analysis.report(1).values[0].scores == {ALL_RATERS: 3.0}
 
 
 def test_the_cycle_arrays_answer_for_every_subject_at_once():

@@ -264,12 +264,13 @@ def test_pdf_opens_and_shows_the_subject_statements_means_and_gaps(sample_pdf):
     assert "23 November 2026" in text
     for statement in STATEMENTS:
         assert statement.text in text
-    # The first statement's row reads: self, manager, peers, other raters, all, gap, spread.
-    assert "think about how our actions affect others 4.0 4.0 4.3 3.7 4.0 0.0 3–5" in text
-    # A negative gap is printed with a real minus sign.
+    # The first statement's row reads: self, manager, peers, other raters, all, the
+    # comparison in words, spread.
+    assert "think about how our actions affect others 4.0 4.0 4.3 3.7 4.0 same as you 3–5" in text
+    # A negative gap is said in words, with no sign to combine with the statement's kind.
     assert doc.result.statements[1].gap < 0
-    assert "encourage constructive feedback 5.0 4.0 4.0 4.3 4.1 \u22120.9 3–5" in text
-    assert "We will not — how often seen (lower is better; a plus gap is worse)" in text
+    assert "encourage constructive feedback 5.0 4.0 4.0 4.3 4.1 0.9 less often" in text
+    assert "We will not — how often seen (lower is better)" in text
 
 
 def test_pdf_is_tagged_a4_in_british_english(sample_pdf):
@@ -328,7 +329,7 @@ def test_a_hidden_cell_shows_its_reason_and_no_number(sample_pdf):
     assert pool == "Not shown (note 1)"
     assert (
         "work across boundaries - bringing different groups together 3.0 4.0 "
-        f"{HIDDEN_REASON} Not shown (note 1) 4.3 +1.3 4–5"
+        f"{HIDDEN_REASON} Not shown (note 1) 4.3 1.3 more often"
     ) in pdf_text(sample_pdf)
     assert f"Note 1: {POOLED_REASON}." in pdf_text(sample_pdf)
 
@@ -450,12 +451,12 @@ def test_a_we_will_not_statement_seen_more_often_than_you_think_is_a_blind_spot(
     # Alex says 2 (Rarely) for ignoring poor performance; raters say 3.1: others see worse.
     assert "Blind spots and hidden strengths" in insights_text
     assert (
-        "We will not ignore inappropriate behaviour or poor performance (value 2) 2.0 3.1 +1.1 "
-        "others see worse"
+        "We will not ignore inappropriate behaviour or poor performance (value 2) 2.0 3.1 "
+        "1.1 more often"
     ) in insights_text
     assert (
         "We will work across boundaries - bringing different groups together (value 2) 3.0 4.3 "
-        "+1.3 others see better"
+        "1.3 more often"
     ) in insights_text
 
 
@@ -468,17 +469,17 @@ def gap_cell(html: str, index: int) -> tuple[str, list[str]]:
 def test_in_the_value_tables_a_gap_says_whether_others_see_better_or_worse():
     html = report_html(document_with_insights())
 
-    # The same plus sign reads "worse" for a "We will not" statement, "better" for "We will".
-    assert gap_cell(html, 3) == ("num gap", ["+0.3", "worse"])
-    assert gap_cell(html, 2) == ("num gap", ["+0.8", "better"])
-    assert gap_cell(html, 0) == ("num gap", ["0.0"])
+    # Seen more often reads "worse" for a "We will not" statement, "better" for "We will".
+    assert gap_cell(html, 3) == ("num gap", ["0.3", "more", "often", "worse"])
+    assert gap_cell(html, 2) == ("num gap", ["0.8", "more", "often", "better"])
+    assert gap_cell(html, 0) == ("num gap", ["same", "as", "you"])
 
 
 def test_blind_spots_and_hidden_strengths_are_named_and_shaded_in_the_value_tables():
     html = report_html(document_with_insights())
 
-    assert gap_cell(html, 6) == ("num gap marked", ["+1.1", "blind", "spot"])
-    assert gap_cell(html, 4) == ("num gap marked", ["+1.3", "hidden", "strength"])
+    assert gap_cell(html, 6) == ("num gap marked", ["1.1", "more", "often", "blind", "spot"])
+    assert gap_cell(html, 4) == ("num gap marked", ["1.3", "more", "often", "hidden", "strength"])
 
 
 def test_the_insight_lists_show_at_most_the_settings_count_and_say_how_many_more():
@@ -498,10 +499,11 @@ def test_raters_disagree_is_marked_in_words_and_explained(insights_text):
 
     assert "disagree" in html_row(html, 1)
     assert "disagree" not in html_row(html, 0)
-    assert "encourage constructive feedback 5.0 4.0 4.0 4.3 4.1 \u22120.9 worse 3–5 disagree" in (
-        insights_text
+    assert (
+        "encourage constructive feedback 5.0 4.0 4.0 4.3 4.1 0.9 less often worse 3–5 disagree"
+        in (insights_text)
     )
-    assert "Raters disagree. Your raters’ answers to a statement are spread widely" in insights_text
+    assert "Raters disagree. Your raters’ answers are spread widely" in insights_text
 
 
 def test_highest_lowest_and_negatives_seen_most_often_are_listed(insights_text):
@@ -510,16 +512,16 @@ def test_highest_lowest_and_negatives_seen_most_often_are_listed(insights_text):
     negatives = insights_text.index("Negative behaviours seen most often", lowest)
 
     assert (
-        "We will act with integrity - be honest and tell it how it is (value 1) 4.0 4.8 +0.8"
-        in (insights_text[highest:lowest])
+        "We will act with integrity - be honest and tell it how it is (value 1) 4.0 4.8 "
+        "0.8 more often, better" in (insights_text[highest:lowest])
     )
     assert (
-        "We will think about how our actions affect others (value 1) 4.0 4.0 0.0"
+        "We will think about how our actions affect others (value 1) 4.0 4.0 same as you"
         in (insights_text[lowest:negatives])
     )
     assert (
-        "We will not value police officers and police staff differently (value 2) 1.0 1.1 +0.1"
-        in (insights_text[negatives:])
+        "We will not value police officers and police staff differently (value 2) 1.0 1.1 "
+        "0.1 more often, worse" in (insights_text[negatives:])
     )
 
 
@@ -528,7 +530,7 @@ def test_the_summary_gives_agreement_change_and_where_you_stand_in_the_cycle(ins
     first_chart = re.findall(r"<svg\b[^>]*>.*?</svg>", html, re.S)[0]
 
     assert (
-        "Self-other agreement: In agreement, rated well · Your raters’ score: +0.3 since your "
+        "Self-other agreement: In agreement, rated well · Your raters’ score: up 0.3 since your "
         "last report · Higher than 62% of the 24 people in this cycle"
     ) in insights_text
     assert "This cycle (24 people): middle half 3.6 to 4.3, median 4.0" in first_chart
@@ -579,17 +581,17 @@ def test_withheld_rater_scores_leave_the_lists_empty_and_say_why():
     assert "Self-other agreement:" not in text
 
 
-def test_how_to_read_explains_what_the_report_points_out(insights_text):
-    how = insights_text[: insights_text.index("Summary: how you see yourself")]
+def test_the_appendix_explains_what_the_report_points_out(insights_text):
+    how = insights_text[insights_text.index("Appendix: how this report is worked out") :]
 
     for term in (
-        "Hidden strength. A statement where others see you more favourably than you see "
-        "yourself, by 1.0 or more on the scale, and your raters agree among themselves",
+        "Hidden strength. Others see you more favourably than you see yourself, by 1.0 or "
+        "more, your raters agree among themselves",
         "Blind spot. The reverse",
         "Possible hidden strength or possible blind spot.",
         "below 0.5 on a scale from 0 to 1",
         "Self-other agreement. For each value",
-        "Cycle comparison. Where at least 10 people",
-        "so lower is better",
+        "Cycle comparison. The summary shows where the middle half of the 24 people",
+        "seeing a “We will not” more often is worse",
     ):
         assert term in how

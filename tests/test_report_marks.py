@@ -16,7 +16,6 @@ from datetime import date
 import numpy as np
 
 from feedback360.groups import ALL_RATERS, DIRECT_REPORT, OTHER, OTHER_RATERS, PEER, SELF
-from feedback360.reports.charts import MINUS
 from feedback360.reports.engine.analysis import analyse
 from feedback360.reports.engine.inputs import CycleSettings
 from feedback360.reports.engine.insights import highlights
@@ -166,13 +165,15 @@ def test_gaps_are_the_differences_of_the_printed_numbers():
     assert value.gap == -0.9
 
     page = report_html(document(result, 2, 1))
-    assert f"Gap {MINUS}0.9" in visible_text(page)
+    assert "Others score you 0.9 lower than you do" in visible_text(page)
     for s in range(2):
         row = re.search(rf'<tr id="s-{s}">(.*?)</tr>', page, re.S).group(1)
         own = float(re.search(r'class="num c-self">([\d.]+)<', row).group(1))
         everyone = float(re.search(r'class="num c-all_raters">([\d.]+)<', row).group(1))
-        gap = re.search(r'<td class="num gap[^"]*">([^<\n]+)', row).group(1)
-        assert float(gap.replace(MINUS, "-")) == round(everyone - own, 1)
+        size, direction = re.search(
+            r'<td class="num gap[^"]*">([\d.]+) (more|less) often', row
+        ).groups()
+        assert float(size) * (1 if direction == "more" else -1) == round(everyone - own, 1)
 
 
 def test_one_column_when_other_raters_holds_everyone():

@@ -91,8 +91,8 @@ def test_the_value_sections_show_every_statement_with_its_numbers(framework, pdf
         assert value.title in pdf_text
         for statement in value.statements:
             assert statement.plain_text in pdf_text
-    assert "+2.0" in pdf_text  # value 1: raters 5.0 against self 3.0
-    assert "−1.0" in pdf_text  # value 2: raters 2.0 against self 3.0
+    assert "2.0 more often" in pdf_text  # value 1: raters 5.0 against self 3.0
+    assert "1.0 less often" in pdf_text  # value 2: raters 2.0 against self 3.0
     assert "disagree" in pdf_text  # value 4: ratings 1, 3 and 5
 
 

@@ -164,7 +164,12 @@ def test_a_built_report_flags_the_frameworks_serious_statements(
     named = [doc.statements[s.statement_index].text for s in doc.result.serious_negatives]
     expected = [INTIMIDATING.rstrip("."), IGNORING.rstrip(";")] if flagged else []
     assert named == expected
-    assert ("Serious behaviours seen</h2>" in report_html(doc)) is flagged
+    html = report_html(doc)
+    assert ("Serious behaviours seen</h3>" in html) is flagged
+    # The first priorities too, so the development plan starts from them.
+    first = [doc.statements[p.statement_index].text for p in doc.result.priorities[:2]]
+    assert (first == expected) is flagged
+    assert (f"Priority 1: We will not {expected[0] if flagged else ''}" in html) is flagged
 
 
 # The engine ------------------------------------------------------------------------------
@@ -304,20 +309,21 @@ def test_scores_in_words():
     assert in_words(5.0, scale) == "Always"
 
 
-def test_the_box_comes_straight_after_the_cover():
+def test_the_box_opens_the_start_page_after_the_cover():
     html = report_html(flagged_document())
 
     cover_end = html.index("</section>", html.index('<section class="cover"'))
-    box = html.index('<section class="serious"')
-    assert cover_end < box < html.index('<section class="how-to-read"')
-    section = html[box : html.index("</section>", box)]
+    start = html.index('<section class="start"')
+    box = html.index('<div class="serious"')
+    assert cover_end < start < box < html.index("Your strengths")
+    section = html[box : html.index("</div>", box)]
     assert "Serious behaviours seen" in section
     assert "We will not ignore inappropriate behaviour or poor performance" in section
     assert "All raters: <strong>3.1</strong>, between Sometimes and Often" in section
     assert "ratings from 2 to 4" in section
     assert "debrief" in section
-    # The how-to-read page says what the box is, with the level in words and number.
-    assert "at 2.0 (Rarely) or more, the first page says so" in html
+    # The appendix says what the box is, with the level in words and number.
+    assert "at 2.0 (Rarely) or more, the start page says so" in html
 
 
 def outline_titles(outline: list) -> list[str]:  # type: ignore[type-arg]
@@ -327,18 +333,16 @@ def outline_titles(outline: list) -> list[str]:  # type: ignore[type-arg]
     return titles
 
 
-def test_the_pdf_shows_the_box_on_its_first_page():
+def test_the_pdf_shows_the_box_on_the_start_page_after_the_cover():
     reader = pypdf.PdfReader(io.BytesIO(report_pdf(flagged_document())))
     # pypdf puts a space before a comma that follows bold text.
-    first = re.sub(r" ([,;.])", r"\1", " ".join(reader.pages[0].extract_text().split()))
-    second = " ".join(reader.pages[1].extract_text().split())
+    start = re.sub(r" ([,;.])", r"\1", " ".join(reader.pages[1].extract_text().split()))
 
-    assert "Alex Morgan" in first  # the cover
-    assert "Serious behaviours seen" in first
-    assert "We will not ignore inappropriate behaviour or poor performance" in first
-    assert "All raters: 3.1, between Sometimes and Often" in first
-    assert "Talk it over in your debrief" in first
-    assert "How to read this report" in second
+    assert "Start here" in start
+    assert "Serious behaviours seen" in start
+    assert "We will not ignore inappropriate behaviour or poor performance" in start
+    assert "All raters: 3.1, between Sometimes and Often" in start
+    assert "Talk it over in your debrief" in start
     # A heading in the PDF's outline, as every section is.
     assert "Serious behaviours seen" in outline_titles(reader.outline)
 

@@ -49,7 +49,11 @@ def _coachees_report(request_id: int, *, download: bool) -> Response | tuple[str
     if report is None:
         return _not_released(feedback_request)
     return report_response(
-        report, download=download, reader="read by their coach", back_to="your coachees"
+        report,
+        download=download,
+        reader="read by their coach",
+        back_to="your coachees",
+        coach=True,
     )
 
 

@@ -20,10 +20,25 @@ class Built:
     error: str | None = None
 
 
-def render_report(document: ReportDocument, settings: CycleSettings) -> tuple[str, bytes]:
-    """The report's browser page and PDF; pure, so it can run in another process."""
-    html = report_html(document, pdf_url="report.pdf", settings=settings)
-    return html, report_pdf(document, settings=settings)
+@dataclass(frozen=True)
+class Rendered:
+    """A report as rendered at build: the subject's page and PDF, and the coach's edition's
+    page and page for print (its PDF is made on a coach's first download)."""
+
+    html: str
+    pdf: bytes
+    coach_html: str
+    coach_print: str
+
+
+def render_report(document: ReportDocument, settings: CycleSettings) -> Rendered:
+    """The report rendered for keeping; pure, so it can run in another process."""
+    return Rendered(
+        html=report_html(document, pdf_url="report.pdf", settings=settings),
+        pdf=report_pdf(document, settings=settings),
+        coach_html=report_html(document, pdf_url="report.pdf", settings=settings, coach=True),
+        coach_print=report_html(document, for_pdf=True, settings=settings, coach=True),
+    )
 
 
 def describe(error: Exception) -> str:

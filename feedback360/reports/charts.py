@@ -20,7 +20,6 @@ from feedback360.groups import (
 from feedback360.reports.engine.printed import printed, tenths
 from feedback360.reports.engine.results import Norm
 
-MINUS = "\u2212"
 FONT = "DejaVu Sans, sans-serif"
 INK = "#1a1a1a"
 GRID = "#8c8c8c"
@@ -86,16 +85,6 @@ def one_decimal(value: float | None) -> str:
 def percent(value: float) -> str:
     """A share out of 100 as a whole percentage: 62%."""
     return f"{Decimal(repr(value)).quantize(Decimal('1'), rounding=ROUND_HALF_UP)}%"
-
-
-def signed(value: float | None) -> str:
-    """A gap with its sign and a real minus sign: +0.4, −0.6, 0.0."""
-    if value is None:
-        return ""
-    rounded = _tenths(value)
-    if rounded == 0:
-        return "0.0"
-    return ("+" if rounded > 0 else MINUS) + _digits(rounded)
 
 
 def _shape(mark: Marker, x: float, y: float, r: float) -> str:

@@ -9,7 +9,7 @@ from functools import partial
 
 from feedback360.cycles.models import Cycle
 from feedback360.feedback.models import FeedbackRequest
-from feedback360.reports.build_steps import Built, describe, render_report
+from feedback360.reports.build_steps import Built, Rendered, describe, render_report
 from feedback360.reports.engine.inputs import CycleSettings
 from feedback360.reports.engine.results import ReportDocument
 from feedback360.reports.services import (
@@ -43,7 +43,7 @@ def _build_in_pool(documents: Documents, settings: CycleSettings, workers: int) 
     with ProcessPoolExecutor(
         workers, mp_context=context, max_tasks_per_child=REPORTS_PER_WORKER
     ) as pool:
-        in_flight: dict[Future[tuple[str, bytes]], tuple[FeedbackRequest, ReportDocument]] = {}
+        in_flight: dict[Future[Rendered], tuple[FeedbackRequest, ReportDocument]] = {}
         for feedback_request, document in documents:
             in_flight[pool.submit(render_report, document, settings)] = (feedback_request, document)
             # A bounded queue keeps memory flat however large the cycle is.
@@ -54,7 +54,7 @@ def _build_in_pool(documents: Documents, settings: CycleSettings, workers: int) 
 
 
 def _collect_finished(
-    in_flight: dict[Future[tuple[str, bytes]], tuple[FeedbackRequest, ReportDocument]],
+    in_flight: dict[Future[Rendered], tuple[FeedbackRequest, ReportDocument]],
 ) -> Iterator[Built]:
     """Wait for at least one render to finish; keep each finished one."""
     done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -66,15 +66,15 @@ def _collect_finished(
 def _kept(
     feedback_request: FeedbackRequest,
     document: ReportDocument,
-    rendered: Callable[[], tuple[str, bytes]],
+    render: Callable[[], Rendered],
 ) -> Built:
     """Keep the rendered report, or say why it could not be rendered."""
     try:
-        html, pdf = rendered()
+        rendered = render()
     except Exception as error:  # noqa: BLE001 (one broken report must not stop the rest)
         return Built(feedback_request.id, feedback_request.subject.name, None, describe(error))
     return Built(
         feedback_request.id,
         feedback_request.subject.name,
-        keep_report(feedback_request, document, html, pdf),
+        keep_report(feedback_request, document, rendered),
     )

@@ -21,6 +21,13 @@ class Report(db.Model):
     filename: Mapped[str] = mapped_column(String(300))
     html: Mapped[str] = mapped_column(Text)
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    # The coach's edition: its page, and its page for print, kept at build; its PDF made
+    # from that on a coach's first download (a second PDF per build would double the
+    # build's time). None in a report built before coaches had an edition of their own.
+    # Deferred, so that the subject's reading never loads them.
+    coach_html: Mapped[str | None] = mapped_column(Text, deferred=True)
+    coach_print: Mapped[str | None] = mapped_column(Text, deferred=True)
+    coach_pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     # "All raters" value scores as shown (None where hidden), for the next report's
     # "change since your last report".
     value_scores: Mapped[list[float | None] | None] = mapped_column(JSON)

@@ -23,6 +23,7 @@ from feedback360.paths import PACKAGE_DIR, resource_dir
 from feedback360.reports import charts
 from feedback360.reports.engine.inputs import CycleSettings
 from feedback360.reports.engine.results import (
+    Cell,
     Column,
     ReportDocument,
     ReportResult,
@@ -31,6 +32,7 @@ from feedback360.reports.engine.results import (
     ValueResult,
 )
 from feedback360.timeutil import long_date
+from feedback360.wording import counted
 
 
 def templates_dir() -> Path:
@@ -164,10 +166,41 @@ def reading(outlook: float | None, short: bool = False) -> str:
     behaviour more often than the person thinks comes as a negative outlook, "worse".
     Blank where the gap rounds to nothing.
     """
-    if outlook is None or charts.signed(outlook) == "0.0":
+    if outlook is None or charts.one_decimal(abs(outlook)) == "0.0":
         return ""
     word = "better" if outlook > 0 else "worse"
     return word if short else f"others see {word}"
+
+
+def compared(gap: float | None) -> str:
+    """A statement's gap in words, no sign: how often others see it than the person does.
+
+    The same words for "We will" and "We will not"; `reading` then says better or worse.
+    """
+    if gap is None:
+        return ""
+    size = charts.one_decimal(abs(gap))
+    if size == "0.0":
+        return "same as you"
+    return f"{size} {'more' if gap > 0 else 'less'} often"
+
+
+def value_compared(gap: float | None) -> str:
+    """A value's gap in words: value scores are turned so that higher is always better."""
+    if gap is None:
+        return ""
+    size = charts.one_decimal(abs(gap))
+    if size == "0.0":
+        return "Others score you the same as you do"
+    return f"Others score you {size} {'higher' if gap > 0 else 'lower'} than you do"
+
+
+def change_words(change: float) -> str:
+    """A change since the last report: "up 0.3", "down 0.3" or "unchanged"."""
+    size = charts.one_decimal(abs(change))
+    if size == "0.0":
+        return "unchanged"
+    return f"{'up' if change > 0 else 'down'} {size}"
 
 
 @dataclass(frozen=True)
@@ -234,6 +267,80 @@ def _hidden_group_note(columns: list[Column]) -> str:
     return "Not shown on its own, to protect anonymity: included in " + " and ".join(pools)
 
 
+@dataclass(frozen=True)
+class CoachPage:
+    """What the coach's page lists, all read from cells the report prints."""
+
+    disagree: list[StatementResult]  # widest printed spread first
+    more_disagree: int  # beyond the listed ones
+    self_apart: list[StatementResult]  # self outside all raters' spread
+    thin: list[StatementResult]  # all raters' score rests on under half those who answered
+
+
+COACH_LIST = 8  # statements listed under "raters disagree", the widest spreads first
+
+
+def _coach_page(result: ReportResult) -> CoachPage:
+    by_index = {s.index: s for s in result.statements}
+
+    def everyone(s: StatementResult) -> Cell:
+        return s.cells[ALL_RATERS]
+
+    shown = [s for s in result.statements if ALL_RATERS in s.cells and everyone(s).mean is not None]
+    disagree = sorted(
+        (s for s in shown if s.raters_disagree),
+        key=lambda s: (everyone(s).low - everyone(s).high, s.index),
+    )
+    return CoachPage(
+        disagree=disagree[:COACH_LIST],
+        more_disagree=max(0, len(disagree) - COACH_LIST),
+        self_apart=[by_index[i] for i in result.self_outside_spread],
+        thin=[s for s in shown if 2 * everyone(s).n < result.total_responses],
+    )
+
+
+def _caveats(result: ReportResult, columns: list[Column]) -> list[str]:
+    """What the start page asks the reader to keep in mind, from what the report shows."""
+    if not result.rater_scores_shown:
+        return []
+    caveats = []
+    hidden = [group.label for group in result.groups if not group.shown]
+    if hidden:
+        pools = [f"“{c.label}”" for c in columns if c.key in (OTHER_RATERS, ALL_RATERS)]
+        one = len(hidden) == 1
+        caveats.append(
+            f"{_listed(hidden)} {'is' if one else 'are'} not shown on {'its' if one else 'their'}"
+            f" own, to protect anonymity"
+            + (
+                f": {'its' if one else 'their'} answers count in {' and '.join(pools)}."
+                if pools
+                else "."
+            )
+        )
+    caveats += result.notes
+    disagree = sum(s.raters_disagree for s in result.statements)
+    if disagree:
+        caveats.append(
+            f"Your raters disagree among themselves on {disagree} of the"
+            f" {len(result.statements)} statements (marked “disagree”): there the mean hides"
+            " different views."
+        )
+    blank = sum(
+        1 for s in result.statements if ALL_RATERS in s.cells and s.cells[ALL_RATERS].hidden_reason
+    )
+    if blank:
+        caveats.append(
+            f"{counted(blank, 'statement')} {'has' if blank == 1 else 'have'} no score from all"
+            " raters, to protect anonymity; the cell says why."
+        )
+    return caveats
+
+
+def _listed(words: list[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -245,11 +352,13 @@ def _environment() -> jinja2.Environment:
     )
     env.filters.update(
         one_decimal=charts.one_decimal,
-        signed=charts.signed,
         percent=charts.percent,
         long_date=long_date,
         reading=reading,
         in_words=in_words,
+        compared=compared,
+        value_compared=value_compared,
+        change_words=change_words,
     )
     # One name for a "Not seen" answer throughout the report: the rater form's own words.
     env.globals.update(
@@ -264,8 +373,12 @@ def report_html(
     pdf_url: str | None = None,
     for_pdf: bool = False,
     settings: CycleSettings | None = None,
+    coach: bool = False,
 ) -> str:
     """The personal report as one self-contained HTML page (no scripts, no external files).
+
+    With coach, the coach's edition: the same report with a page for the coach after the
+    cover, built from the numbers the report shows and nothing else.
 
     The cycle's settings only word the explanations (the gap that makes a blind spot, the
     people needed for norms); every number shown comes from the engine's result. For the
@@ -291,9 +404,13 @@ def report_html(
             ],
             hidden_group_note=_hidden_group_note(columns),
             gaps={s.index: s.gap for s in result.statements},
+            results_by_index={s.index: s for s in result.statements},
+            caveats=_caveats(result, columns),
+            coach_page=_coach_page(result) if coach else None,
             marks=_marks(result),
             pdf_url=None if for_pdf else pdf_url,
             for_pdf=for_pdf,
+            coach=coach,
         )
     )
 
@@ -310,9 +427,11 @@ def _print_styles() -> tuple[FontConfiguration, CSS]:
     return fonts, css
 
 
-def report_pdf(doc: ReportDocument, *, settings: CycleSettings | None = None) -> bytes:
-    """The personal report as a tagged PDF/UA-1 document, A4."""
-    return pdf_of_page(report_html(doc, for_pdf=True, settings=settings))
+def report_pdf(
+    doc: ReportDocument, *, settings: CycleSettings | None = None, coach: bool = False
+) -> bytes:
+    """The personal report (or the coach's edition) as a tagged PDF/UA-1 document, A4."""
+    return pdf_of_page(report_html(doc, for_pdf=True, settings=settings, coach=coach))
 
 
 def pdf_of_page(page: str) -> bytes:

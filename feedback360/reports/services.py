@@ -12,10 +12,11 @@ from feedback360.audit.services import record
 from feedback360.cycles.models import RELEASED, Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
-from feedback360.feedback.models import FeedbackRequest
+from feedback360.feedback.models import NOMINATED, FeedbackRequest, Invitation
 from feedback360.frameworks.models import Framework
 from feedback360.groups import ALL_RATERS
 from feedback360.reports import mails
+from feedback360.reports.build_steps import Rendered
 from feedback360.reports.engine.analysis import analyse_cycle
 from feedback360.reports.engine.inputs import CycleSettings
 from feedback360.reports.engine.results import ReportDocument, StatementText, ValueText
@@ -85,6 +86,7 @@ def cycle_documents(
     analysis = analyse_cycle(arrays, settings_for(cycle))
     framework = cycle.framework
     texts = _framework_texts(framework)
+    invited = invited_counts(cycle)
     for subject, request_id in enumerate(loaded.request_ids):
         if request_id in skip:
             continue
@@ -105,8 +107,21 @@ def cycle_documents(
                 values=texts[0],
                 statements=texts[1],
                 result=result,
+                invited=invited.get(request_id, 0),
             ),
         )
+
+
+def invited_counts(cycle: Cycle) -> dict[int, int]:
+    """How many raters each request of the cycle sent an invitation to, in one query."""
+    return dict(
+        db.session.execute(
+            db.select(Invitation.request_id, db.func.count())
+            .join(FeedbackRequest, Invitation.request_id == FeedbackRequest.id)
+            .where(FeedbackRequest.cycle_id == cycle.id, Invitation.status != NOMINATED)
+            .group_by(Invitation.request_id)
+        ).all()
+    )
 
 
 def _framework_texts(framework: Framework) -> tuple[list[ValueText], list[StatementText]]:
@@ -128,13 +143,16 @@ def report_document(feedback_request: FeedbackRequest) -> ReportDocument:
 
 
 def keep_report(
-    feedback_request: FeedbackRequest, document: ReportDocument, html: str, pdf: bytes
+    feedback_request: FeedbackRequest, document: ReportDocument, rendered: Rendered
 ) -> Report:
     """Store a rendered report, replacing an earlier build of the same request."""
     report = report_for(feedback_request) or Report(request_id=feedback_request.id)
     report.filename = report_filename(feedback_request)
-    report.html = html
-    report.pdf = pdf
+    report.html = rendered.html
+    report.pdf = rendered.pdf
+    report.coach_html = rendered.coach_html
+    report.coach_print = rendered.coach_print
+    report.coach_pdf = None  # an earlier build's; made again from this one on demand
     report.value_scores = [value.scores.get(ALL_RATERS) for value in document.result.values]
     report.built_at = utcnow()  # a rebuild is dated too (a retried build task reads it)
     db.session.add(report)

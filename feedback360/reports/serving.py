@@ -12,6 +12,7 @@ from markupsafe import escape
 
 from feedback360.audit.services import record
 from feedback360.extensions import db
+from feedback360.reports.coach_edition import coach_page, coach_pdf, coach_pdf_filename
 from feedback360.reports.models import Report
 
 VIEW, DOWNLOAD = "report.view", "report.download"
@@ -21,12 +22,23 @@ BACK_LINK = '<a href="../../" class="back">Back to your feedback</a>'
 
 
 def report_response(
-    report: Report, *, download: bool, reader: str, back_to: str | None = None
+    report: Report,
+    *,
+    download: bool,
+    reader: str,
+    back_to: str | None = None,
+    coach: bool = False,
 ) -> Response:
-    """The report's page, or its PDF as a download named after its subject. The page's link
-    back (written for its subject) names `back_to` instead when someone else reads it, who
-    is told whom the report's "you" means."""
-    body = report.pdf if download else report.html  # read before the commit expires it
+    """The report's page, or its PDF as a download named after its subject; with coach, the
+    coach's edition. The page's link back (written for its subject) names `back_to` instead
+    when someone else reads it, who is told whom the report's "you" means."""
+    # Read before the commit expires the report.
+    if coach:
+        body = coach_pdf(report) if download else coach_page(report)
+        filename = coach_pdf_filename(report)
+    else:
+        body = report.pdf if download else report.html
+        filename = report.filename
     if back_to and not download:
         subject = escape(report.request.subject.first_name)
         body = body.replace(
@@ -35,7 +47,7 @@ def report_response(
             f'<p class="download">This report is written to {subject}: “you” in it means'
             f" {subject}, and “your raters” {subject}’s raters.",
         )
-    filename, request_id = report.filename, report.request_id
+    request_id = report.request_id
     record(DOWNLOAD if download else VIEW, f"report {report.id}", f"request {request_id}, {reader}")
     db.session.commit()
     if not download:

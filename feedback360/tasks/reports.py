@@ -18,7 +18,7 @@ from feedback360.background import BUILD_TASK
 from feedback360.cycles.models import Cycle
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
-from feedback360.reports.build_steps import describe, render_report
+from feedback360.reports.build_steps import Rendered, describe, render_report
 from feedback360.reports.engine.results import ReportDocument
 from feedback360.reports.models import Report
 from feedback360.reports.services import (
@@ -61,11 +61,11 @@ def build_report_chunk(
     failures: dict[int, str] = {}
     for request_id, document in documents:
         try:
-            html, pdf = render_report(document, settings)
+            rendered = render_report(document, settings)
         except Exception as error:  # noqa: BLE001 (one broken report must not stop the rest)
             failures[request_id] = describe(error)
             continue
-        _keep_once(request_id, document, html, pdf, since)
+        _keep_once(request_id, document, rendered, since)
     return [(request_id, failures.get(request_id)) for request_id in request_ids]
 
 
@@ -81,7 +81,7 @@ def _kept(cycle: Cycle, since: datetime | None) -> set[int]:
 
 
 def _keep_once(
-    request_id: int, document: ReportDocument, html: str, pdf: bytes, since: datetime | None
+    request_id: int, document: ReportDocument, rendered: Rendered, since: datetime | None
 ) -> None:
     # The request's row is locked while we look, so two workers never both keep one report.
     feedback_request = db.session.get_one(FeedbackRequest, request_id, with_for_update=True)
@@ -89,5 +89,5 @@ def _keep_once(
     if kept is not None and (since is None or kept.built_at >= since):
         db.session.rollback()
         return
-    keep_report(feedback_request, document, html, pdf)
+    keep_report(feedback_request, document, rendered)
     db.session.commit()

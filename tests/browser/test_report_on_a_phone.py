@@ -4,7 +4,7 @@ At 320 and 375 pixels, and at 200 % zoom, also with the text spacing of WCAG 1.4
 on every element, the page never scrolls sideways: a statement table too wide for the screen
 scrolls in its own box, which is a labelled region keys can reach; the charts are drawn for
 the phone, their words 10 pixels or more; the page is one main landmark; axe finds nothing.
-The coach reads the same page at /coach/reports/<id>/.
+The coach reads their edition (the same page, with a page for the coach) at /coach/reports/<id>/.
 
 200 % zoom: a 1280-pixel window zoomed to 200 % lays the page out in 640 CSS pixels, two
 device pixels each. The test opens a 640-pixel viewport with a device scale factor of 2,

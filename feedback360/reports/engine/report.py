@@ -33,6 +33,7 @@ from feedback360.reports.engine.results import (
     ValueResult,
 )
 from feedback360.reports.engine.serious import serious_negatives
+from feedback360.reports.engine.start_here import priorities, strengths
 
 if TYPE_CHECKING:
     from feedback360.reports.engine.cycle import CycleAnalysis
@@ -48,19 +49,26 @@ def build_report(
     pooled = analysis.pooled[subject]
     column_responses = group_columns(responses[None], pooled[None])[0]
     indices = np.flatnonzero(shown)
-    # Every rater pooled: "Other raters" holds exactly what "All raters" holds, cell for
-    # cell, so the report shows the one column, "All raters".
-    pool_is_everyone = bool(
-        shown[POOL_COLUMN]
+    # A column holding every rater ("Other raters" when all are pooled, or the one group
+    # that responded) says cell for cell what "All raters" says: the report shows the one.
+    same_as_all = [
+        c
+        for c in indices
+        if c not in (SELF_COLUMN, ALL_COLUMN)
         and shown[ALL_COLUMN]
-        and column_responses[POOL_COLUMN] == column_responses[ALL_COLUMN]
-    )
-    if pool_is_everyone:
-        indices = indices[indices != POOL_COLUMN]
+        and column_responses[c] == column_responses[ALL_COLUMN]
+    ]
+    pool_is_everyone = POOL_COLUMN in same_as_all
+    indices = indices[~np.isin(indices, same_as_all)]
     keys = [COLUMNS[c] for c in indices]
     total = int(responses[1:].sum())
     rater_scores_shown = bool(analysis.rater_scores_shown[subject])
-    notes = []
+    notes = [
+        f"Every rater is in one group, {LABELS[COLUMNS[c]]}, so “All raters” shows their"
+        f" answers and there is no separate {LABELS[COLUMNS[c]]} column."
+        for c in same_as_all
+        if c != POOL_COLUMN
+    ]
     if rater_scores_shown and not shown[ALL_COLUMN]:
         pool = int(column_responses[POOL_COLUMN])
         notes.append(
@@ -82,6 +90,12 @@ def build_report(
         labels |= {g: pool_label for c, g in enumerate(GROUPS) if pooled[c]}
         labels[POOLED] = pool_label
     norms = [r.norm.subjects for r in (*statements, *values) if r.norm is not None]
+    picked = highlights(statements, framework.statement_positive, settings)
+    serious = (
+        serious_negatives(statements, framework.statement_serious, settings)
+        if rater_scores_shown
+        else []
+    )
     return ReportResult(
         columns=[
             Column(key, LABELS[key], int(column_responses[c]))
@@ -99,14 +113,19 @@ def build_report(
         values=values,
         comments=_shown_comments(comments, labels, framework.n_values, seed),
         notes=notes,
-        **highlights(statements, framework.statement_positive, settings),
-        serious_negatives=(
-            serious_negatives(statements, framework.statement_serious, settings)
-            if rater_scores_shown
-            else []
-        ),
+        **picked,
+        serious_negatives=serious,
         # The most subjects behind any of this report's norms; 0 when it shows none.
         norm_subjects=max(norms, default=0),
+        strengths=strengths(picked["highest"], picked["hidden_strengths"], settings),
+        priorities=priorities(
+            serious,
+            picked["blind_spots"],
+            picked["lowest"],
+            picked["most_seen_negative"],
+            settings,
+        ),
+        self_outside_spread=[s.index for s in statements if _self_outside_spread(s)],
     )
 
 
@@ -225,6 +244,14 @@ def _shown_comments(
     kept = [ShownComment(v, text, labels[g]) for v, g, text in comments if g in labels]
     order = np.random.default_rng(seed).permutation(len(kept))
     return [kept[i] for i in order]
+
+
+def _self_outside_spread(statement: StatementResult) -> bool:
+    """The self score as printed is below the lowest or above the highest rating shown."""
+    own, everyone = statement.cells.get(SELF), statement.cells.get(ALL_RATERS)
+    if own is None or own.mean is None or everyone is None or everyone.low is None:
+        return False
+    return not everyone.low <= float(printed(own.mean)) <= everyone.high
 
 
 def _withheld_reason(total: int, k: int) -> str:

@@ -126,6 +126,19 @@ class SeriousNegative:
     high: int | None
 
 
+# Why the start page picks a statement: strengths first, then priorities.
+HIGHEST, HIDDEN_STRENGTH = "highest", "hidden strength"
+SERIOUS, BLIND_SPOT, LOWEST, SEEN_OFTEN = "serious", "blind spot", "lowest", "seen often"
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A statement on the start page, and which printed list it comes from."""
+
+    statement_index: int
+    reason: str
+
+
 @dataclass(frozen=True)
 class ShownComment:
     value_index: int
@@ -166,6 +179,11 @@ class ReportResult:
     # Serious "We will not" seen at or above the level, for the first page; highest first.
     serious_negatives: list[SeriousNegative] = field(default_factory=list)
     norm_subjects: int = 0  # subjects behind the cycle norms; 0 when norms are not shown
+    # The start page: at most three of each, from the lists above.
+    strengths: list[Pick] = field(default_factory=list)
+    priorities: list[Pick] = field(default_factory=list)
+    # Statements whose self score lies outside all raters' printed spread (for the coach).
+    self_outside_spread: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -197,3 +215,4 @@ class ReportDocument:
     values: list[ValueText]
     statements: list[StatementText]
     result: ReportResult
+    invited: int | None = None  # raters sent an invitation; None where not known
