@@ -13,6 +13,7 @@ like a mean of 1.0, a group whose mean equals the lowest rating given is unanimo
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from fractions import Fraction
 
@@ -22,7 +23,6 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import connected_components
 
 from feedback360.groups import DIRECT_REPORT, LINE_MANAGER, OTHER, PEER, SELF
-from feedback360.reports.charts import MINUS
 from tests.test_anonymity_attacker import (
     SCALE,
     Cycle,
@@ -37,14 +37,23 @@ from tests.test_anonymity_attacker import (
 TRUE_LOWEST, TRUE_HIGHEST = 2, 4
 
 
+def number_read(printed: str) -> str:
+    """The number a reader takes from the report's words: a gap is "0.9 less often" or
+    "Others score you 0.9 lower than you do", which is −0.9; "same as you" is 0."""
+    found = re.search(r"\d+\.\d", printed)
+    if found is None:
+        return "0"
+    below = any(word in printed.split() for word in ("less", "lower", "down"))
+    return ("-" if below else "") + found.group()
+
+
 def printed_bounds(figure: Figure) -> tuple[int, int]:
     """The whole-number range of a · x that prints the figure as the report prints it.
 
     A number printed as t tenths lies in [t − ½, t + ½) tenths for t > 0, in (t − ½, t + ½]
     for t < 0 (halves go away from zero), and strictly between for t = 0.
     """
-    text = figure.printed.replace(MINUS, "-").lstrip("+")
-    t = round(Fraction(text) * 10)
+    t = round(Fraction(number_read(figure.printed)) * 10)
     low = figure.d * (Fraction(2 * t - 1, 20) - figure.offset) - figure.b
     high = figure.d * (Fraction(2 * t + 1, 20) - figure.offset) - figure.b
     lowest = math.ceil(low) if t > 0 else math.floor(low) + 1

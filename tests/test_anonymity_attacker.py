@@ -35,11 +35,12 @@ from feedback360.groups import (
     RATER_GROUPS,
     SELF,
 )
-from feedback360.reports.charts import one_decimal, signed
+from feedback360.reports.charts import one_decimal
 from feedback360.reports.engine.analysis import analyse
 from feedback360.reports.engine.columns import COLUMNS, exempt_columns, hide_cells
 from feedback360.reports.engine.printed import printed
 from feedback360.reports.engine.results import ReportResult, ValueResult
+from feedback360.reports.render import compared, value_compared
 
 SCALE = 5
 NOT_SEEN = math.nan
@@ -201,7 +202,7 @@ def gap_figures(cycle: Cycle, result: ReportResult, from_printed: bool) -> list[
             continue
         own = Fraction(int(cycle.ratings[cycle.groups.index(SELF), s]))
         a, b, n = rating_sum(cycle, members(cycle, result, ALL_RATERS), [s], scored=False)
-        figure = Figure(a, b, n, -own, statement.gap, signed(statement.gap), from_printed)
+        figure = Figure(a, b, n, -own, statement.gap, compared(statement.gap), from_printed)
         figures.append(figure)
     return figures
 
@@ -219,7 +220,7 @@ def value_figures(
         if value.gap is not None:
             own = scores[value.index, SELF].at(cycle.truth)
             others = scores[value.index, ALL_RATERS]
-            gap = replace(others, offset=-own, shown=value.gap, printed=signed(value.gap))
+            gap = replace(others, offset=-own, shown=value.gap, printed=value_compared(value.gap))
             figures.append(replace(gap, from_printed=from_printed))
     return figures
 

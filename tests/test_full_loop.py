@@ -113,8 +113,8 @@ def test_a_staff_member_gets_a_report_of_their_raters_answers(
     text = pdf_text(download.data)
     for mean in ("4.4", "2.6", "4.0", "3.0"):
         assert mean in text
-    assert "+0.4" in text  # value 1: raters 4.4 against self 4.0
-    assert "−1.4" in text  # value 2: raters 2.6 against self 4.0
+    assert "0.4 more often" in text  # value 1: raters 4.4 against self 4.0
+    assert "1.4 less often" in text  # value 2: raters 2.6 against self 4.0
     assert "Comment from a rater scoring 5" in text
     assert "Peers" in text
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import statistics
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import date
 
@@ -595,3 +598,18 @@ def test_the_appendix_explains_what_the_report_points_out(insights_text):
         "seeing a “We will not” more often is worse",
     ):
         assert term in how
+
+
+def test_a_process_that_makes_the_app_and_renders_a_pdf_exits_cleanly(tmp_path):
+    # The order the app's modules load WeasyPrint's libraries in once made such a process
+    # crash as it exited (exit status 139), which a command like `reports build` shows.
+    script = (
+        "from feedback360 import create_app\n"
+        "create_app()\n"
+        "from feedback360.reports.render import pdf_of_page\n"
+        "assert pdf_of_page('<p>Hello</p>').startswith(b'%PDF')\n"
+    )
+    env = {**os.environ, "FEEDBACK360_INSTANCE_PATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr.decode()

@@ -18,11 +18,17 @@ import pypdf
 import pytest
 
 from feedback360.groups import GROUPS
-from feedback360.reports.charts import one_decimal, percent, signed
+from feedback360.reports.charts import one_decimal, percent
 from feedback360.reports.engine.analysis import analyse_cycle
 from feedback360.reports.engine.inputs import CycleArrays, CycleSettings
 from feedback360.reports.engine.results import ReportDocument, StatementText, ValueText
-from feedback360.reports.render import report_html, report_pdf
+from feedback360.reports.render import (
+    change_words,
+    compared,
+    report_html,
+    report_pdf,
+    value_compared,
+)
 from tests.test_render import document_with_insights, sample_document
 
 SETTINGS = CycleSettings(k=3, manager_identifiable=True, norm_min_subjects=3)
@@ -31,7 +37,7 @@ STEPS = (0.049, 0.03, 0.01, 0.004, 0.001, 0.0004)
 
 def prints(x: float) -> tuple[str, str, str]:
     """Every way the report prints a number."""
-    return one_decimal(x), signed(x), percent(x)
+    return one_decimal(x), compared(x), value_compared(x), change_words(x), percent(x)
 
 
 def nudge(x: float, direction: float) -> float:

@@ -676,10 +676,11 @@ def changed_tables(before: dict[str, list[tuple[Any, ...]]]) -> set[str]:
     return {name for name in after if after[name] != before.get(name)}
 
 
-# What merely looking may record: the audit trail of who read or exported what, and that
-# a rater opened their link (so the subject's progress page can say "opened").
+# What merely looking may record: the audit trail of who read or exported what, that a
+# rater opened their link (so the subject's progress page can say "opened"), and the
+# coach's PDF, rendered on its first download and kept.
 AUDIT_TRAIL = {"audit_entry"}
-LOOKING_RECORDS = {"rater.start": {"invitation"}}
+LOOKING_RECORDS = {"rater.start": {"invitation"}, "coaching.download": {"report"}}
 
 
 def test_no_state_changes_without_a_csrf_token_and_none_by_get(world) -> None:

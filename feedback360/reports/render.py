@@ -299,8 +299,9 @@ def _coach_page(result: ReportResult) -> CoachPage:
     )
 
 
-def _caveats(result: ReportResult, columns: list[Column]) -> list[str]:
-    """What the start page asks the reader to keep in mind, from what the report shows."""
+def _caveats(result: ReportResult, columns: list[Column], whose: str = "Your") -> list[str]:
+    """What the start page asks the reader to keep in mind, from what the report shows;
+    `whose` raters they are ("Sam’s" on the coach's page)."""
     if not result.rater_scores_shown:
         return []
     caveats = []
@@ -321,7 +322,7 @@ def _caveats(result: ReportResult, columns: list[Column]) -> list[str]:
     disagree = sum(s.raters_disagree for s in result.statements)
     if disagree:
         caveats.append(
-            f"Your raters disagree among themselves on {disagree} of the"
+            f"{whose} raters disagree among themselves on {disagree} of the"
             f" {len(result.statements)} statements (marked “disagree”): there the mean hides"
             " different views."
         )
@@ -407,6 +408,7 @@ def report_html(
             results_by_index={s.index: s for s in result.statements},
             caveats=_caveats(result, columns),
             coach_page=_coach_page(result) if coach else None,
+            coach_caveats=_caveats(result, columns, f"{doc.subject_first_name}’s") if coach else [],
             marks=_marks(result),
             pdf_url=None if for_pdf else pdf_url,
             for_pdf=for_pdf,

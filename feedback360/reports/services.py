@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,7 +17,6 @@ from feedback360.feedback.models import NOMINATED, FeedbackRequest, Invitation
 from feedback360.frameworks.models import Framework
 from feedback360.groups import ALL_RATERS
 from feedback360.reports import mails
-from feedback360.reports.build_steps import Rendered
 from feedback360.reports.engine.analysis import analyse_cycle
 from feedback360.reports.engine.inputs import CycleSettings
 from feedback360.reports.engine.results import ReportDocument, StatementText, ValueText
@@ -24,6 +24,12 @@ from feedback360.reports.loading import load_comments, load_cycle
 from feedback360.reports.models import Report
 from feedback360.timeutil import today, utcnow
 from feedback360.wording import counted
+
+if TYPE_CHECKING:
+    # Only for the type. Imported at run time, the renderer loads while the app is made,
+    # and a process that had made the app and rendered a PDF crashed as it exited (a
+    # test in test_render.py runs exactly that).
+    from feedback360.reports.build_steps import Rendered
 
 
 def slug(text: str) -> str:
