@@ -101,6 +101,10 @@ def planned_columns(groups: list[str], k: int, identifiable: bool) -> list[str]:
     # A pool of every rater would repeat "All raters": only that one shows.
     columns += [OTHER_RATERS] if pool >= k and own else []
     columns += [ALL_RATERS] if pool == 0 or pool >= k else []
+    # So would a group that is every rater.
+    everyone = sum(count[g] for g in RATER_GROUPS)
+    if ALL_RATERS in columns:
+        columns = [c for c in columns if c == ALL_RATERS or count[c] != everyone]
     return columns
 
 
@@ -117,7 +121,7 @@ def check_report(result: ReportResult, ratings: np.ndarray, groups: list[str], c
     rows = {key: [r for r, g in enumerate(groups) if g in members.get(key, [key])] for key in keys}
     raters = [key for key in keys if key not in (SELF, ALL_RATERS)]
     assert [c.responses for c in result.columns] == [len(rows[key]) for key in keys]
-    labels = {c.label for c in result.columns}
+    labels = {c.label for c in result.columns} | {g.label for g in result.groups if g.shown}
     # Unlabelled only where every rater is pooled ("Other raters" would be "All raters").
     assert all(c.label in labels or c.label is None for c in result.comments)
     assert all(c.label is not None for c in result.comments) or OTHER_RATERS not in keys

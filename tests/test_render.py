@@ -17,6 +17,8 @@ import pytest
 
 from feedback360.groups import ALL_RATERS, LABELS, OTHER_RATERS
 from feedback360.reports.engine.results import (
+    BLIND_SPOT,
+    HIGHEST,
     IN_AGREEMENT,
     Agreement,
     Cell,
@@ -24,6 +26,7 @@ from feedback360.reports.engine.results import (
     GroupStatus,
     Highlight,
     Norm,
+    Pick,
     ReportDocument,
     ReportResult,
     ShownComment,
@@ -481,7 +484,10 @@ def test_in_the_value_tables_a_gap_says_whether_others_see_better_or_worse():
 def test_blind_spots_and_hidden_strengths_are_named_and_shaded_in_the_value_tables():
     html = report_html(document_with_insights())
 
-    assert gap_cell(html, 6) == ("num gap marked", ["1.1", "more", "often", "blind", "spot"])
+    assert gap_cell(html, 6) == (
+        "num gap marked blind-spot",
+        ["1.1", "more", "often", "blind", "spot"],
+    )
     assert gap_cell(html, 4) == ("num gap marked", ["1.3", "more", "often", "hidden", "strength"])
 
 
@@ -506,22 +512,30 @@ def test_raters_disagree_is_marked_in_words_and_explained(insights_text):
         "encourage constructive feedback 5.0 4.0 4.0 4.3 4.1 0.9 less often worse 3–5 disagree"
         in (insights_text)
     )
-    assert "Raters disagree. Your raters’ answers are spread widely" in insights_text
+    assert "Raters disagree where rwg is below 0.5" in insights_text
 
 
-def test_highest_lowest_and_negatives_seen_most_often_are_listed(insights_text):
-    highest = insights_text.index("Highest rated")
-    lowest = insights_text.index("Lowest rated", highest)
-    negatives = insights_text.index("Negative behaviours seen most often", lowest)
+def test_the_start_page_picks_strengths_and_priorities_and_negatives_seen_most_are_listed():
+    doc = document_with_insights()
+    picks = {
+        "strengths": [Pick(doc.result.highest[0].statement_index, HIGHEST)],
+        "priorities": [Pick(doc.result.blind_spots[0].statement_index, BLIND_SPOT)],
+    }
+    insights_text = pdf_text(report_pdf(replace(doc, result=replace(doc.result, **picks))))
+    strengths = insights_text.index("Your strengths")
+    priorities = insights_text.index("Your priorities", strengths)
+    negatives = insights_text.index("Negative behaviours seen most often")
 
+    # The highest rated "We will" at the good score (4.0) or more, in words and numbers.
     assert (
-        "We will act with integrity - be honest and tell it how it is (value 1) 4.0 4.8 "
-        "0.8 more often, better" in (insights_text[highest:lowest])
-    )
+        "We will act with integrity - be honest and tell it how it is (value 1). Your raters"
+        " see it at 4.8 (between Often and Always); you said 4.0."
+    ) in insights_text[strengths:priorities]
+    # The blind spot is the first priority.
     assert (
-        "We will think about how our actions affect others (value 1) 4.0 4.0 same as you"
-        in (insights_text[lowest:negatives])
-    )
+        "We will not ignore inappropriate behaviour or poor performance (value 2). A blind"
+        " spot: others see it 1.1 more often than you do (all raters 3.1, you 2.0)."
+    ) in insights_text[priorities:]
     assert (
         "We will not value police officers and police staff differently (value 2) 1.0 1.1 "
         "0.1 more often, worse" in (insights_text[negatives:])
@@ -572,7 +586,6 @@ def test_empty_lists_say_so_in_a_sentence():
         "No statement has a gap of 1.0 or more where others see you more favourably than you "
         "see yourself."
     ) in text
-    assert "No “We will” statement has a score from all raters to list here." in text
     assert "No “We will not” statement has a score from all raters to list here." in text
 
 
@@ -588,14 +601,13 @@ def test_the_appendix_explains_what_the_report_points_out(insights_text):
     how = insights_text[insights_text.index("Appendix: how this report is worked out") :]
 
     for term in (
-        "Hidden strength. Others see you more favourably than you see yourself, by 1.0 or "
-        "more, your raters agree among themselves",
-        "Blind spot. The reverse",
-        "Possible hidden strength or possible blind spot.",
-        "below 0.5 on a scale from 0 to 1",
-        "Self-other agreement. For each value",
-        "Cycle comparison. The summary shows where the middle half of the 24 people",
-        "seeing a “We will not” more often is worse",
+        "Hidden strength or blind spot. Others see you better or worse by 1.0 or more, at "
+        "least 3 rated it and they agree",
+        "Otherwise a gap as large is possible.",
+        "0.5 or more, on a scale from 0 to 1",
+        "Self-other agreement. Per value",
+        "Cycle comparison. Where the middle half of the 24 people",
+        "Seen more often is better for a “We will”, worse for a “We will not”",
     ):
         assert term in how
 

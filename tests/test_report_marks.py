@@ -127,7 +127,7 @@ def test_the_report_lists_strengths_first_and_marks_possible_ones_in_words():
     row = re.search(r'<tr id="s-7">(.*?)</tr>', page, re.S).group(1)
     assert re.search(r'<td class="num gap possible">[^<]*possible blind spot</td>', row)
     row = re.search(r'<tr id="s-0">(.*?)</tr>', page, re.S).group(1)
-    assert re.search(r'<td class="num gap marked">[^<]*\nblind spot</td>', row)
+    assert re.search(r'<td class="num gap marked blind-spot">[^<]*\nblind spot</td>', row)
 
 
 def test_a_value_with_large_gaps_both_ways_is_not_in_agreement():

@@ -98,15 +98,15 @@ def test_the_value_sections_show_every_statement_with_its_numbers(framework, pdf
 
 def test_blind_spots_hidden_strengths_and_highlights_are_named(pdf_text):
     for heading in (
+        "Start here",
         "Blind spots and hidden strengths",
-        "Highest and lowest rated",
         "Negative behaviours seen most often",
     ):
         assert heading in pdf_text
     # Hidden strengths come first, then blind spots.
     after_heading = pdf_text.split("Hidden strengths: others see better than you do")[1]
     strengths, blind_spots = after_heading.split("Blind spots: others see worse than you do")
-    blind_spots = blind_spots.split("Highest and lowest rated")[0]
+    blind_spots = blind_spots.split("Negative behaviours seen most often")[0]
     assert "make time to get the little things right" in strengths
     assert "make time to get the little things right" not in blind_spots  # a strength
     assert "provide opportunities for others to get involved" in blind_spots

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from feedback360.reports.engine.inputs import CycleSettings
 from feedback360.reports.engine.results import ReportDocument
 from feedback360.reports.models import Report
-from feedback360.reports.render import report_html, report_pdf
+from feedback360.reports.render import pdf_of_page, report_editions
 
 
 @dataclass(frozen=True)
@@ -33,11 +33,12 @@ class Rendered:
 
 def render_report(document: ReportDocument, settings: CycleSettings) -> Rendered:
     """The report rendered for keeping; pure, so it can run in another process."""
+    editions = report_editions(document, settings, pdf_url="report.pdf")
     return Rendered(
-        html=report_html(document, pdf_url="report.pdf", settings=settings),
-        pdf=report_pdf(document, settings=settings),
-        coach_html=report_html(document, pdf_url="report.pdf", settings=settings, coach=True),
-        coach_print=report_html(document, for_pdf=True, settings=settings, coach=True),
+        html=editions.html,
+        pdf=pdf_of_page(editions.print_page),
+        coach_html=editions.coach_html,
+        coach_print=editions.coach_print,
     )
 
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jinja2
@@ -226,8 +227,9 @@ def in_words(score: float, scale: list[str]) -> str:
 def _marks(result: ReportResult) -> dict[int, Mark]:
     """The engine's hidden strengths and blind spots, by statement, to mark in the tables.
 
-    The listed ones are shaded; a "possible" one (its gap alone is large) is marked in words
-    and outlined, never shaded, so the two differ without colour.
+    A listed hidden strength is shaded and a listed blind spot framed; a "possible" one (its
+    gap alone is large) is marked in words and outlined with dashes, so all differ without
+    colour.
     """
     marks = {
         h.statement_index: Mark("possible hidden strength", "possible")
@@ -240,20 +242,29 @@ def _marks(result: ReportResult) -> dict[int, Mark]:
     marks.update(
         (h.statement_index, Mark("hidden strength", "marked")) for h in result.hidden_strengths
     )
-    marks.update((h.statement_index, Mark("blind spot", "marked")) for h in result.blind_spots)
+    marks.update(
+        (h.statement_index, Mark("blind spot", "marked blind-spot")) for h in result.blind_spots
+    )
     return marks
 
 
 def _widths(columns: list[Column], all_raters_shown: bool) -> dict[str, str] | None:
-    """Statement tables' column widths in per cent: the text, each group, gap and spread."""
-    # Gap and spread carry words under their number ("hidden strength"): more room.
-    extra = 2 if all_raters_shown else 0
-    numeric = len(columns) + extra
+    """Statement tables' column widths in per cent: the text, each group, the comparison
+    with self and the spread."""
+    # The comparison ("1.4 less often", then "better" or a mark) is kept to one line per
+    # phrase, and the spread carries "not seen" under it: both get more room.
+    extra = 10 if all_raters_shown else 0
+    numeric = len(columns) + (2 if all_raters_shown else 0)
     if not numeric:  # no self-assessment and rater scores withheld: no number columns
         return None
-    share = min(8.5, (66 - 4 * extra) / numeric)
-    text = 100 - share * numeric - 4 * extra
-    return {"text": f"{text:.1f}", "num": f"{share:.2f}", "wide": f"{share + 4:.2f}"}
+    share = min(8.5, (66 - extra) / numeric)
+    text = 100 - share * numeric - extra
+    return {
+        "text": f"{text:.1f}",
+        "num": f"{share:.2f}",
+        "gap": f"{share + 6:.2f}",
+        "spread": f"{share + 4:.2f}",
+    }
 
 
 def _hidden_group_note(columns: list[Column]) -> str:
@@ -368,6 +379,21 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+# Where the coach's page goes in the coach's edition: straight after the cover.
+COACH_PAGE_PLACE = "<!-- the coach's page -->"
+
+
+@dataclass(frozen=True)
+class Editions:
+    """A report's pages as the build keeps them: the subject's page for the browser and for
+    print, and the coach's edition of each (the same with the coach's page)."""
+
+    html: str
+    print_page: str
+    coach_html: str
+    coach_print: str
+
+
 def report_html(
     doc: ReportDocument,
     *,
@@ -385,36 +411,67 @@ def report_html(
     people needed for norms); every number shown comes from the engine's result. For the
     PDF the page leaves out the main stylesheet, which report_pdf passes ready parsed.
     """
+    context = _context(doc, settings or CycleSettings(), pdf_url=pdf_url, for_pdf=for_pdf)
+    page = _environment().get_template("reports/report.html").render(context)
+    return page.replace(COACH_PAGE_PLACE, _coach_section(doc, context) if coach else "")
+
+
+def report_editions(doc: ReportDocument, settings: CycleSettings, pdf_url: str) -> Editions:
+    """Every page the build keeps, each part rendered once: the coach's page is the same in
+    the browser and in print, so it is made once and put into both."""
+    template = _environment().get_template("reports/report.html")
+    screen = _context(doc, settings, pdf_url=pdf_url, for_pdf=False)
+    html = template.render(screen)
+    print_page = template.render(_context(doc, settings, pdf_url=None, for_pdf=True))
+    coach = _coach_section(doc, screen)
+    return Editions(
+        html=html.replace(COACH_PAGE_PLACE, ""),
+        print_page=print_page.replace(COACH_PAGE_PLACE, ""),
+        coach_html=html.replace(COACH_PAGE_PLACE, coach),
+        coach_print=print_page.replace(COACH_PAGE_PLACE, coach),
+    )
+
+
+def _coach_section(doc: ReportDocument, context: dict[str, Any]) -> str:
+    result, columns = doc.result, context["columns"]
+    return (
+        _environment()
+        .get_template("reports/_coach_page.html")
+        .render(
+            context,
+            coach_page=_coach_page(result),
+            coach_caveats=_caveats(result, columns, f"{doc.subject_first_name}’s"),
+        )
+    )
+
+
+def _context(
+    doc: ReportDocument, settings: CycleSettings, *, pdf_url: str | None, for_pdf: bool
+) -> dict[str, Any]:
+    """What the report's template reads."""
     columns = _columns(doc)
     result = doc.result
     all_raters_shown = any(c.key == ALL_RATERS for c in columns)
-    return (
-        _environment()
-        .get_template("reports/report.html")
-        .render(
-            doc=doc,
-            result=result,
-            settings=settings or CycleSettings(),
-            columns=columns,
-            has_self=any(c.key == SELF for c in columns),
-            all_raters_shown=all_raters_shown,
-            widths=_widths(columns, all_raters_shown),
-            sections=_sections(doc, columns, for_pdf),
-            general_comments=[
-                c for c in doc.result.comments if not 0 <= c.value_index < len(doc.values)
-            ],
-            hidden_group_note=_hidden_group_note(columns),
-            gaps={s.index: s.gap for s in result.statements},
-            results_by_index={s.index: s for s in result.statements},
-            caveats=_caveats(result, columns),
-            coach_page=_coach_page(result) if coach else None,
-            coach_caveats=_caveats(result, columns, f"{doc.subject_first_name}’s") if coach else [],
-            marks=_marks(result),
-            pdf_url=None if for_pdf else pdf_url,
-            for_pdf=for_pdf,
-            coach=coach,
-        )
-    )
+    return {
+        "doc": doc,
+        "result": result,
+        "settings": settings,
+        "columns": columns,
+        "has_self": any(c.key == SELF for c in columns),
+        "all_raters_shown": all_raters_shown,
+        "widths": _widths(columns, all_raters_shown),
+        "sections": _sections(doc, columns, for_pdf),
+        "general_comments": [
+            c for c in doc.result.comments if not 0 <= c.value_index < len(doc.values)
+        ],
+        "hidden_group_note": _hidden_group_note(columns),
+        "gaps": {s.index: s.gap for s in result.statements},
+        "results_by_index": {s.index: s for s in result.statements},
+        "caveats": _caveats(result, columns),
+        "marks": _marks(result),
+        "pdf_url": None if for_pdf else pdf_url,
+        "for_pdf": for_pdf,
+    }
 
 
 @cache
