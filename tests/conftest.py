@@ -202,13 +202,32 @@ def _database(kind: str, tmp_path: Path, tables: bool) -> Iterator[str]:
             yield url
 
 
+def _read_whole(app: Flask) -> Callable[..., list[bytes]]:
+    """The app with each response read whole and closed before the server sends it.
+
+    Werkzeug's server closes a response (a static file, say) only after sending it; when a
+    browser drops the connection first, the file stays open until the garbage collector
+    finds it, and its ResourceWarning then fails whichever test is running.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:
     """The app served on a free loopback port by a threaded server, as a browser meets it.
 
     Each request runs in the server's own thread and app context; the test keeps its own.
     """
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _read_whole(app), threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     app.config["BASE_URL"] = base
     thread = threading.Thread(target=server.serve_forever, daemon=True)
