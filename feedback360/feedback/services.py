@@ -318,8 +318,10 @@ def _sealed(invitation: Invitation, answers: Answers) -> bytes:
         raise AnswersUnreadable
     if not has_key(cycle.answer_key_id):
         # Made on the cycle's first sealed answer. With answers already sealed, a missing key
-        # means it was lost: a new one would hide that until the close.
-        if _holds_sealed_answers(cycle):
+        # means it was lost: a new one would hide that until the close. Looked for again
+        # after the query: another worker may have made it and saved its first answer in
+        # between (it makes the key before it saves), which is no loss.
+        if _holds_sealed_answers(cycle) and not has_key(cycle.answer_key_id):
             raise AnswersUnreadable
         make_key(cycle.answer_key_id)
     return seal(cycle.answer_key_id, invitation.id, answers.to_draft())
