@@ -13,6 +13,7 @@ from feedback360.paths import resource_dir
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults → TOML config file → FEEDBACK360_* environment → test_config."""
     from feedback360 import cli, models, sqlite, web  # noqa: F401  (models registers tables)
+    from feedback360.accounts import welcome_mails  # noqa: F401  (likewise)
     from feedback360.background import celery_init_app
     from feedback360.config import load_config
     from feedback360.extensions import csrf, db, login_manager, migrate

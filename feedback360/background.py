@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 RETRY_MAIL_EVERY = timedelta(minutes=5)  # each message keeps its own back-off
 TASK_MODULES = ["feedback360.tasks.mail", "feedback360.tasks.reports"]
 DELIVER_MAIL_TASK = "feedback360.deliver_mail"  # sent by mailing.services
-BUILD_TASK = "feedback360.build_reports"  # sent by reports.celery_build
+RENDER_TASK = "feedback360.render_reports"  # sent by reports.celery_build
 RETRY_MAIL_TASK = "feedback360.retry_mail"  # sent by celery beat
 
 

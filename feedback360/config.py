@@ -85,6 +85,9 @@ DEFAULTS: dict[str, Any] = {
     "CELERY_BROKER_URL": "",
     "CELERY_RESULT_BACKEND": "",  # the broker when empty
     "CELERY_QUEUE": "feedback360",  # several deployments may share one Redis
+    # Where a staff-list import runs: "process", a process of its own started by the upload;
+    # "none", left queued for `feedback360 people import-job ID` (the tests run it so).
+    "PEOPLE_IMPORT_WORKER": "process",
 }
 KNOWN_KEYS = set(DEFAULTS) | {"TESTING", "DEBUG", "WTF_CSRF_ENABLED", "SERVER_NAME"}
 

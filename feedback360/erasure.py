@@ -16,7 +16,6 @@ from feedback360.feedback.models import (
     Comment,
     FeedbackRequest,
     Invitation,
-    Rating,
     Response,
 )
 from feedback360.mailing.models import QueuedMail
@@ -115,7 +114,6 @@ def _delete_own_feedback(person: Person) -> None:
         ),
         delete(Debrief).where(Debrief.request_id.in_(mine)),
         delete(Report).where(Report.request_id.in_(mine)),
-        delete(Rating).where(Rating.response_id.in_(responses)),
         delete(Comment).where(Comment.response_id.in_(responses)),
         delete(Response).where(Response.request_id.in_(mine)),
         delete(Invitation).where(Invitation.request_id.in_(mine)),

@@ -4,7 +4,7 @@ from feedback360.accounts.models import Person
 from feedback360.audit.models import AuditEntry
 from feedback360.coaching.models import Debrief
 from feedback360.cycles.models import Cycle
-from feedback360.feedback.models import Comment, FeedbackRequest, Invitation, Rating, Response
+from feedback360.feedback.models import Comment, FeedbackRequest, Invitation, Response
 from feedback360.frameworks.models import Framework, Statement, Value
 from feedback360.mailing.models import QueuedMail
 from feedback360.reports.models import OrganisationSummary, Report
@@ -20,7 +20,6 @@ __all__ = [
     "OrganisationSummary",
     "Person",
     "QueuedMail",
-    "Rating",
     "Report",
     "Response",
     "Statement",

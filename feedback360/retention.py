@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, null, select, update
 from feedback360.audit.services import record
 from feedback360.cycles.models import RELEASED, Cycle
 from feedback360.extensions import db
-from feedback360.feedback.models import Comment, FeedbackRequest, Invitation, Rating, Response
+from feedback360.feedback.models import Comment, FeedbackRequest, Invitation, Response
 from feedback360.reports.cycle_summary import cycle_summary
 
 
@@ -52,11 +52,8 @@ def delete_responses(cycle: Cycle, today: date) -> int:
     requests = select(FeedbackRequest.id).where(FeedbackRequest.cycle_id == cycle.id)
     responses = select(Response.id).where(Response.request_id.in_(requests))
     count = db.session.scalar(select(func.count()).select_from(responses.subquery())) or 0
-    # Bulk statements: a large cycle holds millions of ratings, too many to load as objects.
+    # Bulk statements: a large cycle holds half a million responses, too many to load.
     bulk = {"synchronize_session": False}
-    db.session.execute(
-        delete(Rating).where(Rating.response_id.in_(responses)), execution_options=bulk
-    )
     db.session.execute(
         delete(Comment).where(Comment.response_id.in_(responses)), execution_options=bulk
     )

@@ -30,9 +30,8 @@ from feedback360.feedback.models import FeedbackRequest
 from feedback360.feedback.services import start_request
 from feedback360.mailing.models import REPORT_READY, SENT, QueuedMail
 from feedback360.reports.background_build import command_environment
+from feedback360.reports.freezing import freeze_cycle
 from feedback360.reports.models import Report
-from feedback360.timeutil import utcnow
-from feedback360.wording import counted
 from tests.conftest import (
     BUILD_TIMEOUT,
     DATABASES,
@@ -202,7 +201,7 @@ def test_the_worker_builds_the_reports_and_sends_the_report_ready_mail(
         assert request.subject.name in first_page_text(report.pdf)
         assert request.subject.name in report.html
     log = worker.log()
-    assert "Task feedback360.build_reports[" in log
+    assert "Task feedback360.render_reports[" in log
     assert "succeeded" in log
 
     release = f"{page}/release"
@@ -231,30 +230,34 @@ def wait_for_mail(smtp: Controller, recipients: set[str]) -> list:
     return poll_until(ready, timeout=MAIL_TIMEOUT, what="the report-ready mail")
 
 
-def test_a_chunk_run_twice_builds_nothing_twice(app, closed_cycle, worker):  # noqa: F811
+def test_a_chunk_run_twice_renders_nothing_twice(app, closed_cycle, worker):  # noqa: F811
     """A redelivered task (its worker died after keeping some reports) skips what is kept."""
     celery = app.extensions["celery"]
     ids = sorted(db.session.scalars(db.select(FeedbackRequest.id)))
 
-    def build(since: str | None) -> dict[int, datetime]:
-        """Run the build task for both reports; when each report was kept."""
-        result = celery.send_task("feedback360.build_reports", args=[closed_cycle.id, ids, since])
+    def render() -> dict[int, datetime]:
+        """Run the render task for both reports; when each report was rendered."""
+        result = celery.send_task("feedback360.render_reports", args=[ids])
         try:
             assert result.get(timeout=BUILD_TIMEOUT) == [[ids[0], None], [ids[1], None]]
         finally:
             result.forget()
         db.session.rollback()  # see the worker's commits
-        return {r.request_id: r.built_at for r in db.session.scalars(db.select(Report))}
+        return {r.request_id: r.rendered_at for r in db.session.scalars(db.select(Report))}
 
-    kept = build(None)
-    assert build(None) == kept
+    freeze_cycle(closed_cycle)
+    db.session.commit()
+    kept = render()
+    assert render() == kept
     assert sorted(kept) == ids
+    assert all(kept.values())
 
-    # A rebuild builds each report again once, however often its task runs.
-    since = utcnow().isoformat()
-    rebuilt = build(since)
+    # A rebuild freezes the reports afresh, and renders each again once.
+    freeze_cycle(db.session.get_one(Cycle, closed_cycle.id), rebuild=True)
+    db.session.commit()
+    rebuilt = render()
     assert all(rebuilt[request_id] > kept[request_id] for request_id in ids)
-    assert build(since) == rebuilt
+    assert render() == rebuilt
 
 
 class TestBrokerDown:
@@ -280,7 +283,10 @@ class TestBrokerDown:
 
         assert result.exit_code == 1
         assert "The task queue (CELERY_BROKER_URL) cannot be reached" in result.output
-        assert db.session.scalar(db.select(db.func.count()).select_from(Report)) == 0
+        # Frozen before the workers were asked for, so the reports can still be released.
+        reports = db.session.scalars(db.select(Report)).all()
+        assert len(reports) == 2
+        assert not any(report.rendered for report in reports)
 
 
 @pytest.fixture
@@ -294,33 +300,38 @@ def six_subjects(open_cycle, make_person) -> Cycle:
     return cycle
 
 
-def test_a_worker_killed_mid_build_leaves_whole_reports_and_the_build_resumes(
-    app, six_subjects, worker, runner
-):
+def test_a_killed_workers_reports_are_finished_by_another(app, six_subjects, worker, runner):
     ids = sorted(db.session.scalars(db.select(FeedbackRequest.id)))
+    freeze_cycle(six_subjects)
+    db.session.commit()
     celery = app.extensions["celery"]
-    result = celery.send_task("feedback360.build_reports", args=[six_subjects.id, ids, None])
+    result = celery.send_task("feedback360.render_reports", args=[ids])
 
     poll_until(when_kept, timeout=BUILD_TIMEOUT, what="a report kept", every=0.05)
-    for pid in children_of(worker.process.pid):
+    killed = children_of(worker.process.pid)
+    for pid in killed:
         os.kill(pid, signal.SIGKILL)  # the processes doing the work die mid-task
-    with pytest.raises(Exception, match="Worker"):
-        result.get(timeout=60)
-    result.forget()
-
     kept = when_kept()
-    assert 1 <= len(kept) < len(ids), "the kill came too late to interrupt the build"
+    assert 1 <= len(kept) < len(ids), "the kill came too late to interrupt the render"
+
+    # The task goes back to the queue and a new worker process finishes it.
+    try:
+        assert result.get(timeout=BUILD_TIMEOUT) == [[request_id, None] for request_id in ids]
+    finally:
+        result.forget()
+    assert not set(children_of(worker.process.pid)) & set(killed)
+    now_kept = when_kept()
+    assert sorted(now_kept) == ids
+    assert all(now_kept[request_id] == kept[request_id] for request_id in kept)  # not redone
     for report in db.session.scalars(db.select(Report)):
         assert report.request.subject.name in first_page_text(report.pdf)
     resumed = runner.invoke(args=["reports", "build", str(six_subjects.id)])
     assert resumed.exit_code == 0, resumed.output
-    assert f"Built {counted(len(ids) - len(kept), 'report')}." in resumed.output
-    now_kept = when_kept()
-    assert sorted(now_kept) == ids
-    assert all(now_kept[request_id] == kept[request_id] for request_id in kept)
+    assert "Built 0 reports." in resumed.output
 
 
 def when_kept() -> dict[int, datetime]:
-    """When each kept report was built, by request id, as the workers have committed."""
+    """When each rendered report was rendered, by request id, as the workers committed."""
     db.session.rollback()
-    return dict(db.session.execute(db.select(Report.request_id, Report.built_at)).all())
+    rendered = db.select(Report.request_id, Report.rendered_at).where(Report.html.is_not(None))
+    return dict(db.session.execute(rendered).all())

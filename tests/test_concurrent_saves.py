@@ -143,6 +143,6 @@ def test_the_database_refuses_a_second_self_assessment(app: Flask, invited) -> N
     invitation = db.session.scalars(db.select(Invitation)).first()
     with whole_transactions():
         for _ in range(2):
-            db.session.add(Response(request_id=invitation.request_id, group="self"))
+            db.session.add(Response(request_id=invitation.request_id, group="self", scores=b""))
         with pytest.raises(IntegrityError):
             db.session.commit()

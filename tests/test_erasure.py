@@ -13,7 +13,6 @@ from feedback360.feedback.models import (
     Comment,
     FeedbackRequest,
     Invitation,
-    Rating,
     Response,
 )
 from feedback360.mailing.models import QueuedMail
@@ -63,10 +62,9 @@ def rows(model, **where) -> list:  # type: ignore[no-untyped-def]
     return list(db.session.scalars(db.select(model).filter_by(**where)))
 
 
-def ratings_of(request_id: int) -> list[tuple[int, int | None]]:
-    responses = db.select(Response.id).filter_by(request_id=request_id)
-    query = db.select(Rating.statement_id, Rating.score).where(Rating.response_id.in_(responses))
-    return sorted((row[0], row[1]) for row in db.session.execute(query))
+def ratings_of(request_id: int) -> list[bytes]:
+    query = db.select(Response.scores).filter_by(request_id=request_id)
+    return sorted(db.session.scalars(query))
 
 
 @pytest.fixture
@@ -140,7 +138,7 @@ def test_erasing_deletes_their_feedback_and_anonymises_them(app, admin, erin_eve
     assert db.session.get(FeedbackRequest, ids["erins"]) is None
     for model in (Response, Invitation, Report, Debrief, QueuedMail):
         assert rows(model, request_id=ids["erins"]) == [], model
-    for model in (Rating, Comment):
+    for model in (Comment,):
         assert rows(model, response_id=ids["erins_responses"][0]) == [], model
     assert rows(QueuedMail, to_address="erin@example.org") == []
     # She is anonymised, signed out and cannot sign in.

@@ -113,8 +113,9 @@ def cycle_with_answers(app, framework, invited, make_person):
     send_invitations(alex_request)
     for person, invitation in enumerate(alex_request.invitations[:-1], start=11):
         submit_rater_response(invitation, answers(framework, person))
-    # A response kept without ratings (as a framework edit could leave) is still a row.
-    db.session.add(Response(request_id=alex_request.id, group="other"))
+    # A response with no rating at all (every statement "Not seen") is still a row.
+    no_ratings = bytes(len(framework.statements))
+    db.session.add(Response(request_id=alex_request.id, group="other", scores=no_ratings))
 
     kim_request = start_request(cycle, make_person("Kim Lee", "kim@example.org"))
 

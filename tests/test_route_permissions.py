@@ -11,6 +11,7 @@ its own copy of that database, so what one test changes no other test sees.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from feedback360.accounts.activation import issue_password_token
-from feedback360.accounts.models import Person
+from feedback360.accounts.models import ImportJob, Person
 from feedback360.accounts.services import add_person
 from feedback360.closing import close_cycle
 from feedback360.cycles.models import Cycle
@@ -279,6 +280,23 @@ def missing_person(w: World) -> dict[str, Any]:
     return {"person_id": MISSING}
 
 
+def ended_import(w: World) -> dict[str, Any]:
+    """An import job that was refused, made in the test's copy of the world when first named."""
+    job = db.session.scalars(db.select(ImportJob)).first()
+    if job is None:
+        job = ImportJob(file_name="staff.csv", file_data=b"name,email\n")
+        db.session.add(job)
+        db.session.flush()  # queued, as the import page leaves it
+        job.begin(os.getpid())
+        job.refused(["Line 2: the name is missing."])
+        db.session.commit()
+    return {"job_id": job.id}
+
+
+def missing_import(w: World) -> dict[str, Any]:
+    return {"job_id": MISSING}
+
+
 def admin_person(**form: str) -> Rule:
     return admin_only(ben_person, others=[missing_person], **form)
 
@@ -403,6 +421,11 @@ RULES: dict[str, Rule] = {
     "admin.organisation_csv": admin_only(spring_cycle, others=[missing_cycle]),
     "admin.people": admin_only(),
     "admin.people_import": admin_only(),
+    # An import that was refused: its page can be seen; it cannot be started again.
+    "admin.people_import_job": admin_only(ended_import, others=[missing_import]),
+    "admin.people_import_job_status": admin_only(ended_import, others=[missing_import]),
+    "admin.people_import_job_start_again": admin_only(ended_import, others=[missing_import]),
+    "admin.people_import_job_discard": admin_only(ended_import, others=[missing_import]),
     "admin.person": admin_person(),
     "admin.person_coach": admin_person(coach=""),
     "admin.person_roles": admin_person(coach="y"),

@@ -9,7 +9,6 @@ same person's browser would, until the provider sends them back to the app.
 from __future__ import annotations
 
 import html
-import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import TestResponse, encode_multipart
+from werkzeug.test import TestResponse
 
 from feedback360.accounts.activation import issue_password_token
 from feedback360.accounts.models import Person
@@ -43,6 +41,7 @@ from tests.conftest import (
 from tests.fuzz_helpers import database_rows, odd_text, posts, send
 from tests.oidc_helpers import CALLBACK, AtTheProvider, Client, Provider, oidc_provider
 from tests.servers import free_port
+from tests.test_people_import import upload
 
 SITE = "http://localhost"  # the tests' BASE_URL
 START = "/sign-in/single-sign-on"
@@ -422,14 +421,7 @@ def test_with_single_sign_on_only_no_set_password_link_is_mailed_but_to_administ
         "Bea Khan,bea@example.org,Police staff,Westminster,ada@example.org,\n"
         "Dan Boss,dan@example.org,Police officer,Camden,,admin\n"
     )
-    fields = {
-        "csrf_token": csrf_token(admin.get("/admin/people/import").text),
-        "file": FileStorage(io.BytesIO(staff.encode()), "staff.csv"),
-    }
-    boundary, body = encode_multipart(fields)
-    imported = admin.post(
-        "/admin/people/import", data=body, content_type=f"multipart/form-data; boundary={boundary}"
-    )
+    imported = upload(admin, staff)  # the import's job is run by then
     assert imported.status_code == 302, page_text(imported.text)
     assert "2 added" in page_text(admin.get(imported.location).text)
 

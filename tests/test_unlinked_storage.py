@@ -165,10 +165,6 @@ def test_after_the_close_row_and_page_order_say_nothing_of_who_answered_when(app
         in_place, correlation = in_place_and_correlation(order)
         assert in_place <= MOST_IN_PLACE, (table, order)
         assert abs(correlation) < MOST_CORRELATION, (table, order)
-    ratings = list(dict.fromkeys(stored_order("rating", "response_id")))
-    in_place, correlation = in_place_and_correlation([who[r] for r in ratings])
-    assert in_place <= MOST_IN_PLACE
-    assert abs(correlation) < MOST_CORRELATION
 
 
 @pytest.mark.parametrize("app", DATABASES[1:], indirect=True)  # xmin is PostgreSQL's
@@ -176,10 +172,10 @@ def test_after_the_close_one_transaction_wrote_every_answer(app, forty):
     closed(forty)
     xmins = {
         table: set(db.session.execute(text(f'SELECT xmin::text FROM "{table}"')).scalars())  # noqa: S608
-        for table in ("response", "rating", "comment")
+        for table in ("response", "comment")
     }
     assert all(len(ids) == 1 for ids in xmins.values()), xmins
-    assert xmins["response"] == xmins["rating"] == xmins["comment"]
+    assert xmins["response"] == xmins["comment"]
     # Every invitation was written by that same transaction too: joining on xmin pairs each
     # response with all forty invitations, so with none.
     invitations = set(db.session.execute(text("SELECT xmin::text FROM invitation")).scalars())
@@ -228,7 +224,7 @@ def test_after_the_close_no_stored_answer_carries_a_date(app, forty):
     its own to be matched against them."""
     closed(forty)
     tables = inspect(db.engine)
-    for table in ("response", "rating", "comment"):
+    for table in ("response", "comment"):
         for column in tables.get_columns(table):
             assert not isinstance(column["type"], (sa_types.Date, sa_types.DateTime)), (
                 table,

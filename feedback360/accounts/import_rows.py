@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from feedback360.accounts.csv_reading import Table
@@ -20,6 +21,7 @@ YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0", ""}
 LIMITS = {"name": 200, "staff_type": 100, "business_unit": 200}
 LABELS = {"name": "name", "staff_type": "staff type", "business_unit": "business unit"}
+PROGRESS_EVERY = 500  # rows between calls of a progress function
 
 
 @dataclass
@@ -38,14 +40,20 @@ class PersonRow:
     leaver: bool
 
 
-def check_rows(
-    table: Table, known: dict[str, Person], *, full_list: bool, acting: Person | None
+def parse_rows(
+    table: Table, progress: Callable[[int], None] | None = None
 ) -> tuple[list[PersonRow], list[str]]:
-    """The rows that are well formed, and every problem found, each with its line number."""
+    """The rows that are well formed, each person once, and the problems of the rows alone.
+
+    Needs no database: the slow part of checking (every email address), which a job does
+    before its transaction starts, calling `progress` with the number of rows read so far.
+    """
     problems = list(table.problems)
     rows: list[PersonRow] = []
     first_line: dict[str, int] = {}
-    for record in table.records:
+    for done, record in enumerate(table.records, start=1):
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done)
         row, row_problems = _parse(record.line, record.cells)
         problems += row_problems
         if row is None:
@@ -58,13 +66,27 @@ def check_rows(
             continue
         first_line[row.email] = row.line
         rows.append(row)
+    if progress is not None:
+        progress(len(table.records))
+    return rows, problems
+
+
+def check_links(
+    rows: list[PersonRow], known: dict[str, Person], *, full_list: bool, acting: Person | None
+) -> list[str]:
+    """The problems that depend on who is known already: managers, coaches, the importer."""
+    problems: list[str] = []
     by_email = {row.email: row for row in rows}
     for row in rows:
         problems += _check_links(row, by_email, known, full_list=full_list)
     if acting is not None:
         problems += _check_acting(acting, by_email, full_list=full_list)
-    problems.sort(key=_line_of)
-    return rows, problems
+    return problems
+
+
+def in_line_order(problems: list[str]) -> list[str]:
+    """The problems as a spreadsheet lists its lines (those of no line first)."""
+    return sorted(problems, key=_line_of)
 
 
 def _parse(line: int, cells: dict[str, str]) -> tuple[PersonRow | None, list[str]]:

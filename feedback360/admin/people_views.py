@@ -1,4 +1,4 @@
-"""Administration: people — the list, CSV import, each person's page, and erasure."""
+"""Administration: people — the list, CSV import and its jobs, each person's page, erasure."""
 
 from __future__ import annotations
 
@@ -12,8 +12,14 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from feedback360.accounts import administration, services
 from feedback360.accounts.activation import send_password_links
 from feedback360.accounts.csv_reading import MAX_BYTES, ImportRefused
-from feedback360.accounts.importing import import_people
-from feedback360.accounts.models import Person
+from feedback360.accounts.import_jobs import (
+    ImportUnderWay,
+    create_import_job,
+    discard,
+    mail_progress,
+    start_again,
+)
+from feedback360.accounts.models import REFUSED, ImportJob, Person
 from feedback360.accounts.people_forms import (
     CoachForm,
     ConfirmForm,
@@ -23,11 +29,11 @@ from feedback360.accounts.people_forms import (
 )
 from feedback360.actions import commit_or_refuse, run_action, run_form_action
 from feedback360.admin.blueprint import bp
+from feedback360.admin.import_worker import start_import_worker
 from feedback360.erasure import erase_person, erasure_plan
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.permissions import admin_required
-from feedback360.wording import counted
 
 
 def _me() -> Person:
@@ -53,26 +59,60 @@ def people_import() -> str | tuple[str, int] | WerkzeugResponse:
     if not form.validate_on_submit():
         return render_template("admin/people_import.html", form=form), 400 if form.errors else 200
     upload = form.file.data
-    try:
-        outcome = import_people(
-            upload.stream.read(MAX_BYTES + 1),
-            upload.filename or "",
-            full_list=form.full_list.data,
-            acting=_me(),
-        )
-    except ImportRefused as refused:
-        db.session.rollback()
-        return render_template("admin/people_import.html", form=form, refused=refused), 400
-    db.session.commit()
-    flash(f"Import complete: {outcome.summary()}.", "info")
-    if outcome.ignored_headings:
-        flash(f"Columns not used: {', '.join(outcome.ignored_headings)}.", "info")
-    if failed := send_password_links(outcome.links):
-        flash(
-            f"{counted(failed, 'set-password email')} could not be sent; resend them later.",
-            "error",
-        )
-    return redirect(url_for("admin.people_import"))
+    data, filename = upload.stream.read(MAX_BYTES + 1), upload.filename or ""
+    made = commit_or_refuse(
+        partial(create_import_job, data, filename, full_list=form.full_list.data, acting=_me())
+    )
+    if isinstance(made, ImportRefused):
+        return render_template("admin/people_import.html", form=form, refused=made), 400
+    if isinstance(made, ImportUnderWay):
+        flash(made.message, "error")
+        return redirect(url_for("admin.people_import_job", job_id=made.job.id))
+    if isinstance(made, DomainError):
+        flash(made.message, "error")
+        return redirect(url_for("admin.people_import"))
+    start_import_worker(made.outcome.id)
+    return redirect(url_for("admin.people_import_job", job_id=made.outcome.id))
+
+
+@bp.get("/people/import/<int:job_id>")
+@admin_required
+def people_import_job(job_id: int) -> str:
+    return render_template("admin/people_import_job.html", **_job_page(job_id))
+
+
+@bp.get("/people/import/<int:job_id>/status")
+@admin_required
+def people_import_job_status(job_id: int) -> str:
+    """The job's part of its page alone, which the page's script fetches to update it."""
+    return render_template("admin/people_import_job_status.html", **_job_page(job_id))
+
+
+def _job_page(job_id: int) -> dict[str, object]:
+    job = db.get_or_404(ImportJob, job_id)
+    refused = ImportRefused(job.problems) if job.state == REFUSED else None
+    return {"job": job, "mail": mail_progress(job), "refused": refused, "button": ConfirmForm()}
+
+
+@bp.post("/people/import/<int:job_id>/start-again")
+@admin_required
+def people_import_job_start_again(job_id: int) -> WerkzeugResponse:
+    job = db.get_or_404(ImportJob, job_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if run_action(partial(start_again, job), "The import has started again."):
+        start_import_worker(job.id)
+    return redirect(url_for("admin.people_import_job", job_id=job.id))
+
+
+@bp.post("/people/import/<int:job_id>/discard")
+@admin_required
+def people_import_job_discard(job_id: int) -> WerkzeugResponse:
+    job = db.get_or_404(ImportJob, job_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    run_action(partial(discard, job), "The import was discarded and its file deleted.")
+    return redirect(url_for("admin.people_import_job", job_id=job.id))
 
 
 @bp.get("/people/<int:person_id>")

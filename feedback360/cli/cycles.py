@@ -12,8 +12,10 @@ from feedback360.commands import domain_command
 from feedback360.cycles.models import COACH_FIRST, TOGETHER, Cycle
 from feedback360.cycles.services import create_cycle, find_cycle, open_cycle
 from feedback360.errors import DomainError
+from feedback360.extensions import db
 from feedback360.feedback.reminders import send_scheduled_reminders
 from feedback360.frameworks.services import latest_framework
+from feedback360.reports.freezing import freeze_cycle
 from feedback360.reports.services import release_reports, release_to_coaches
 from feedback360.scheduling import tick
 from feedback360.timeutil import today as current_date
@@ -105,7 +107,23 @@ def _transition(verb: str, change: Callable[[Cycle], None]) -> click.Command:
 
 
 _transition("open", open_cycle)
-_transition("close", close_cycle)
+
+
+@cycle.command(
+    "close",
+    help="Close a cycle, given by id or name, and freeze its reports: the whole cycle is "
+    "analysed once and what each report shows is kept, so they can be released at once; "
+    "`reports build` makes their pages and PDFs.",
+)
+@click.argument("reference", metavar="CYCLE")
+@domain_command
+def close(reference: str) -> None:
+    found = find_cycle(reference)
+    close_cycle(found)
+    db.session.commit()  # closed, whatever becomes of the freeze
+    click.echo(f"Cycle {found.id} “{found.name}” is now {found.status}.")
+    frozen = freeze_cycle(found)
+    click.echo(f"Froze {counted(frozen, 'report')}; they can be released now.")
 
 
 @cycle.command(

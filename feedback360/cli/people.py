@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from feedback360.accounts.activation import send_password_links
-from feedback360.accounts.csv_reading import MAX_BYTES
-from feedback360.accounts.importing import import_people
+from feedback360.accounts.csv_reading import MAX_BYTES, ImportRefused
+from feedback360.accounts.import_job_run import run_import_job
+from feedback360.accounts.import_jobs import create_import_job, mail_progress
+from feedback360.accounts.models import FAILED, REFUSED, ImportJob
 from feedback360.accounts.services import add_person, person_by_email
 from feedback360.actions import commit_or_refuse
 from feedback360.commands import domain_command
@@ -75,17 +76,44 @@ def add(
 def import_command(file: Path, full_list: bool) -> None:
     with file.open("rb") as stream:
         data = stream.read(MAX_BYTES + 1)
-    result = commit_or_refuse(
-        lambda: import_people(data, file.name, full_list=full_list, acting=None)
-    )  # committed before mailing: a link must never point at an unsaved token
-    if isinstance(result, DomainError):
-        raise click.ClickException(result.message) from result
-    outcome = result.outcome
-    click.echo(f"Import complete: {outcome.summary()}.")
-    if outcome.ignored_headings:
-        click.echo(f"Columns not used: {', '.join(outcome.ignored_headings)}.")
-    if failed := send_password_links(outcome.links):
+    # A job run here, as the import page's are run in a process of their own: the
+    # administrators' page shows it too, and its mail goes once the import has committed.
+    created = commit_or_refuse(
+        lambda: create_import_job(data, file.name, full_list=full_list, acting=None)
+    )
+    if isinstance(created, DomainError):
+        raise click.ClickException(created.message) from created
+    _run(created.outcome.id)
+
+
+@people.command(
+    "import-job",
+    help="Run an import stored by the administrators' import page (which starts this itself).",
+)
+@click.argument("job_id", type=int)
+def import_job_command(job_id: int) -> None:
+    _run(job_id)
+
+
+def _run(job_id: int) -> None:
+    """Run the job here and say what came of it; exit status 1 unless it saved the list."""
+    ran = commit_or_refuse(lambda: run_import_job(job_id))
+    if isinstance(ran, DomainError):
+        raise click.ClickException(ran.message) from ran
+    job: ImportJob = ran.outcome
+    if job.state == REFUSED:
+        raise click.ClickException(ImportRefused(job.problems).message)
+    if job.state == FAILED:
+        raise click.ClickException(job.failure)
+    click.echo(f"Import complete: {job.summary}.")
+    if job.ignored_headings:
+        click.echo(f"Columns not used: {', '.join(job.ignored_headings)}.")
+    mail = mail_progress(job)
+    if mail.queued:
+        click.echo(f"{counted(mail.sent, 'set-password email')} sent.")
+    if mail.failed or mail.waiting:
         click.echo(
-            f"{counted(failed, 'set-password email')} could not be sent; resend them later.",
+            f"{counted(mail.failed + mail.waiting, 'set-password email')} could not be sent "
+            "yet; `feedback360 mail retry` sends them.",
             err=True,
         )

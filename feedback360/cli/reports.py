@@ -14,6 +14,7 @@ from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.reports.build_progress import pending_count
 from feedback360.reports.building import build_cycle
+from feedback360.reports.freezing import freeze_cycle
 from feedback360.reports.models import Report
 from feedback360.wording import counted
 
@@ -46,7 +47,8 @@ def reports() -> None:
 @domain_command
 def build(reference: str, out_dir: Path | None, workers: int, rebuild: bool) -> None:
     cycle = find_cycle(reference)
-    cycle.check_build_can_start(os.getpid())  # refused before the progress bar is drawn
+    # Refused before the progress bar is drawn; once released, a build only renders.
+    cycle.check_build_can_start(os.getpid(), render_only=cycle.released_to_coaches)
     with click.progressbar(
         length=pending_count(cycle, rebuild=rebuild), label=f"Building reports for {cycle.name}"
     ) as bar:
@@ -64,13 +66,27 @@ def build(reference: str, out_dir: Path | None, workers: int, rebuild: bool) -> 
         )
 
 
+@reports.command(
+    "freeze",
+    help="Analyse a closed CYCLE (id or name) once and keep what each report shows, so the "
+    "reports can be released at once; `reports build` then makes their pages and PDFs.",
+)
+@click.argument("reference", metavar="CYCLE")
+@domain_command
+def freeze(reference: str) -> None:
+    cycle = find_cycle(reference)
+    frozen = freeze_cycle(cycle)
+    db.session.commit()
+    click.echo(f"Froze {counted(frozen, 'report')}; they can be released now.")
+
+
 def _write_all(cycle: Cycle, out_dir: Path) -> int:
     """Write every built PDF of the cycle, streaming so memory stays flat."""
     written = 0
     for report in db.session.scalars(
         db.select(Report)
         .join(FeedbackRequest, Report.request_id == FeedbackRequest.id)
-        .where(FeedbackRequest.cycle_id == cycle.id)
+        .where(FeedbackRequest.cycle_id == cycle.id, Report.pdf.is_not(None))
         .execution_options(yield_per=50)
     ):
         _write_file(out_dir / report.filename, report.pdf)

@@ -151,18 +151,29 @@ class Cycle(db.Model):
             return False
         return finished >= started
 
-    def check_build_can_start(self, pid: int | None = None) -> None:
-        """Refuse a build of reports that are final, or while another process builds them."""
-        self.check_buildable()
+    def check_build_can_start(self, pid: int | None = None, *, render_only: bool = False) -> None:
+        """Refuse a build of reports that are final, or while another process builds them.
+        Rendering reports already frozen changes nothing they show, so it may go on after
+        the release (a reader who comes first has theirs rendered on the spot)."""
+        if render_only:
+            self.check_renderable()
+        else:
+            self.check_buildable()
         if self.build_running and self.build_pid != pid:
             raise DomainError(
                 f"The reports of “{self.name}” are being built already (process "
                 f"{self.build_pid}); follow the progress on the cycle's page."
             )
 
-    def build_started(self, pid: int) -> None:
+    def check_renderable(self) -> None:
+        if self.status not in (CLOSED, RELEASED):
+            raise DomainError(
+                f"Cycle “{self.name}” is {self.status}; its reports are made after it closes."
+            )
+
+    def build_started(self, pid: int, *, render_only: bool = False) -> None:
         """A build has started in process pid; what the last one noted is cleared."""
-        self.check_build_can_start(pid)
+        self.check_build_can_start(pid, render_only=render_only)
         self.build_started_at = utcnow()
         self.build_finished_at = None
         self.build_failures = []

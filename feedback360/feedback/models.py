@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    CheckConstraint,
     ForeignKey,
     Index,
     LargeBinary,
@@ -175,7 +174,8 @@ class Invitation(db.Model):
 
 class Response(db.Model):
     """Stored against the request and a group of at least k (or the pooled label) only, with
-    a random id and no date (rule 6)."""
+    a random id and no date (rule 6). Its ratings are packed, one byte per statement in the
+    framework's order (see packed), so a cycle is read with no join."""
 
     __tablename__ = "response"
     # At most one self-assessment per request, enforced by the database.
@@ -192,21 +192,10 @@ class Response(db.Model):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
     request_id: Mapped[int] = mapped_column(ForeignKey("feedback_request.id"), index=True)
     group: Mapped[str] = mapped_column(String(20))
+    scores: Mapped[bytes] = mapped_column(LargeBinary)
 
     request: Mapped[FeedbackRequest] = relationship(back_populates="responses")
-    ratings: Mapped[list[Rating]] = relationship(cascade="all, delete-orphan")
     comments: Mapped[list[Comment]] = relationship(cascade="all, delete-orphan")
-
-
-class Rating(db.Model):
-    """One statement's rating; a score of None is "Not seen / can't say"."""
-
-    __tablename__ = "rating"
-    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 9", name="score_on_scale"),)
-
-    response_id: Mapped[str] = mapped_column(ForeignKey("response.id"), primary_key=True)
-    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id"), primary_key=True)
-    score: Mapped[int | None]
 
 
 class Comment(db.Model):

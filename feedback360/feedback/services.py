@@ -28,9 +28,9 @@ from feedback360.feedback.models import (
     Comment,
     FeedbackRequest,
     Invitation,
-    Rating,
     Response,
 )
+from feedback360.feedback.packed import pack_scores
 from feedback360.feedback.sealing import AnswersUnreadable, has_key, make_key, seal, unseal
 from feedback360.frameworks.models import Framework
 from feedback360.groups import LINE_MANAGER, RATER_GROUPS, SELF
@@ -372,10 +372,12 @@ def _store_response(
     feedback_request: FeedbackRequest, group: str, answers: Answers, refusal: str
 ) -> None:
     """Add the response; the database's unique keys refuse a second submission with `refusal`."""
-    response = Response(request_id=feedback_request.id, group=group)
-    response.ratings = [
-        Rating(statement_id=sid, score=score) for sid, score in sorted(answers.ratings.items())
-    ]
+    statement_ids = [statement.id for statement in feedback_request.cycle.framework.statements]
+    response = Response(
+        request_id=feedback_request.id,
+        group=group,
+        scores=pack_scores(answers.ratings, statement_ids),
+    )
     response.comments = [
         Comment(value_id=vid, text=text) for vid, text in answers.comments.items() if text
     ]

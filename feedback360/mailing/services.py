@@ -3,28 +3,32 @@
 Why after commit: a message must never report something the database then forgets (an
 invitation whose link leads nowhere because its transaction rolled back). So queueing only
 adds a row to the caller's transaction and notes its id on the session; once that
-transaction commits, the noted rows are delivered at once, each through a session of its own
-that records the outcome (sent, or failed with the error). If the transaction rolls back,
+transaction commits, the noted rows are delivered at once, through a session of their own
+that records each outcome (sent, or failed with the error). If the transaction rolls back,
 the rows vanish with it and nothing is sent. If the process dies between commit and
-delivery, the row stays pending and `feedback360 mail retry` sends it later.
+delivery, the row stays pending and `feedback360 mail retry` (or `feedback360 mail worker`)
+sends it later. How a message is claimed and sent is in mailing.delivery.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, event, func, or_, update
+from sqlalchemy import Select, event, func
 from sqlalchemy.orm import Session, SessionTransaction
 
 from feedback360.background import DELIVER_MAIL_TASK, celery_app
 from feedback360.extensions import db
-from feedback360.mailing.messages import NotNeeded, compose
-from feedback360.mailing.models import FAILED, PENDING, SENT, SKIPPED, STATUSES, QueuedMail
-from feedback360.mailing.transport import send_mail
+from feedback360.mailing.delivery import (  # noqa: F401  (FIRST_WAIT: part of this interface)
+    FIRST_WAIT,
+    MAX_ATTEMPTS,
+    deliver,
+    is_due,
+)
+from feedback360.mailing.models import FAILED, PENDING, STATUSES, QueuedMail
 from feedback360.timeutil import utcnow
 
 if TYPE_CHECKING:  # the queue sits below the features whose rows it names: types only
@@ -34,17 +38,7 @@ if TYPE_CHECKING:  # the queue sits below the features whose rows it names: type
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-FIRST_WAIT = timedelta(minutes=5)  # doubled after each failure: 5, 10, 20, 40 minutes
-# A pending row this old was queued by a process that stopped before delivering it.
-STALE_PENDING = timedelta(minutes=10)
 _TO_DELIVER = "feedback360.mail_to_deliver"  # key in Session.info
-_UNREACHABLE = (
-    ConnectionError,
-    TimeoutError,
-    smtplib.SMTPConnectError,
-    smtplib.SMTPServerDisconnected,
-)
 
 
 def queue_mail(
@@ -77,7 +71,7 @@ def retry_failed(
     after the mail server was mended) every failed message is tried at once.
     """
     now = now or utcnow()
-    due = [mail for mail in _unsent(cycle) if _is_due(mail, now, by_hand=by_hand)]
+    due = [mail for mail in _unsent(cycle) if is_due(mail, now, by_hand=by_hand)]
     _deliver_after_commit([mail.id for mail in due])
     return due
 
@@ -115,15 +109,6 @@ def _in_cycle(query: Select[Any], cycle: Cycle | None) -> Select[Any]:
     return query.where(QueuedMail.request.has(cycle_id=cycle.id))
 
 
-def _is_due(mail: QueuedMail, now: datetime, *, by_hand: bool) -> bool:
-    last = mail.last_attempt_at or mail.created_at
-    if mail.status == PENDING:  # perhaps being delivered right now by the process that queued it
-        return now - last >= STALE_PENDING
-    if by_hand:
-        return True
-    return mail.attempts < MAX_ATTEMPTS and now - last >= FIRST_WAIT * 2 ** (mail.attempts - 1)
-
-
 def _deliver_after_commit(ids: Iterable[int]) -> None:
     db.session.info.setdefault(_TO_DELIVER, []).extend(ids)
 
@@ -158,46 +143,3 @@ def _forget_rolled_back(session: Session, transaction: SessionTransaction) -> No
     # Ids noted in a transaction that rolled back (or was closed) name rows that never were.
     if transaction.parent is None:
         session.info.pop(_TO_DELIVER, None)
-
-
-def deliver(ids: Iterable[int]) -> None:
-    """Try to send each queued message now, recording the outcome on its row."""
-    unreachable: OSError | None = None  # once the server is down, spare the rest its timeout
-    with Session(db.engine) as session:
-        for mail_id in dict.fromkeys(ids):
-            unreachable = _deliver_one(session, mail_id, unreachable) or unreachable
-
-
-def _deliver_one(session: Session, mail_id: int, unreachable: OSError | None) -> OSError | None:
-    """Claim, compose and send one message; return the error if the server was unreachable."""
-    mail = session.get(QueuedMail, mail_id)
-    if mail is None or mail.status in (SENT, SKIPPED) or not _claim(session, mail):
-        return None
-    error: Exception | None = None
-    try:
-        message = compose(mail)
-        if unreachable is not None:
-            raise unreachable
-        send_mail(mail.to_address, message.subject, message.text, html=message.html)
-    except NotNeeded as reason:
-        mail.status, mail.last_error = SKIPPED, f"Not needed: {reason}"
-    except Exception as failure:  # any failure is recorded on the row, never raised
-        error = failure
-        mail.status, mail.last_error = FAILED, f"{type(failure).__name__}: {failure}"[:1000]
-        log.warning("Mail #%s (%s) to %s failed: %s", mail.id, mail.kind, mail.to_address, failure)
-    else:
-        mail.status, mail.last_error, mail.sent_at = SENT, "", utcnow()
-    session.commit()
-    return error if isinstance(error, _UNREACHABLE) else None
-
-
-def _claim(session: Session, mail: QueuedMail) -> bool:
-    """Count the attempt before sending, so two processes never send the same message."""
-    claimed = session.execute(
-        update(QueuedMail)
-        .where(QueuedMail.id == mail.id, QueuedMail.attempts == mail.attempts)
-        .where(or_(QueuedMail.status == PENDING, QueuedMail.status == FAILED))
-        .values(attempts=QueuedMail.attempts + 1, last_attempt_at=utcnow())
-    ).rowcount
-    session.commit()
-    return claimed == 1

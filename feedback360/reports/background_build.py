@@ -23,26 +23,35 @@ COMMAND_LINE = "from feedback360.console import main; main()"
 
 def start_build_in_background(cycle: Cycle) -> int:
     """Start building the cycle's unbuilt reports as the command line does; the process id."""
-    cycle.check_build_can_start()  # refused before any process is started
+    # Refused before any process is started; once released, a build only renders.
+    cycle.check_build_can_start(render_only=cycle.released_to_coaches)
     if pending_count(cycle) == 0:
         raise DomainError("Every report of this cycle is built already.")
-    log_path = Path(current_app.instance_path) / "builds" / f"cycle-{cycle.id}.log"
+    pid = start_command(["reports", "build", str(cycle.id)], f"builds/cycle-{cycle.id}.log")
+    # Noted now so the dashboard shows the build at once; the command notes its own start
+    # again as it begins, which the cycle allows because the process id is the same.
+    cycle.build_started(pid, render_only=cycle.released_to_coaches)
+    record("reports.build", f"cycle {cycle.id}", f"started in process {pid}")
+    return pid
+
+
+def start_command(arguments: list[str], log_name: str) -> int:
+    """`feedback360 <arguments>` in a process of its own, with this app's configuration, its
+    output appended to `log_name` in the instance folder; the process id. A restart of the
+    web server does not stop it, and it is collected when it ends, never left a zombie that
+    looks alive."""
+    log_path = Path(current_app.instance_path) / log_name
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         process = subprocess.Popen(  # noqa: S603 (our own command, fixed arguments)
-            [sys.executable, "-c", COMMAND_LINE, "reports", "build", str(cycle.id)],
+            [sys.executable, "-c", COMMAND_LINE, *arguments],
             env=command_environment(),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # a restart of the web server does not stop the build
+            start_new_session=True,
         )
-    # Collects the process when it ends, so it never lingers as a zombie.
     threading.Thread(target=process.wait, daemon=True).start()
-    # Noted now so the dashboard shows the build at once; the command notes its own start
-    # again as it begins, which the cycle allows because the process id is the same.
-    cycle.build_started(process.pid)
-    record("reports.build", f"cycle {cycle.id}", f"started in process {process.pid}")
     return process.pid
 
 

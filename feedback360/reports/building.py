@@ -1,9 +1,11 @@
 """Building a closed cycle's reports: the one path that the command line and the dashboard
 (through the command line, in a process of its own; see background_build) both take.
 
-A build is restartable: each report is kept and committed as soon as it is built, so an
-interrupted build keeps what it finished and the next one does only the rest. One report
-that fails is noted on the cycle, not fatal to the others.
+A build first freezes the reports (the cycle analysed once, each report's document kept;
+see freezing), after which they can be released, then renders them. It is restartable:
+each report is kept and committed as soon as it is rendered, so an interrupted build keeps
+what it finished and the next one does only the rest. One report that fails is noted on
+the cycle, not fatal to the others.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from feedback360.cycles.models import Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.reports.build_steps import Built
-from feedback360.reports.local_build import build_locally
+from feedback360.reports.freezing import freeze_cycle
+from feedback360.reports.local_build import render_locally
 from feedback360.reports.models import Report
 
 
@@ -37,12 +40,19 @@ def build_cycle(
     workers: int = 1,
     on_each: Callable[[Built], object] = lambda built: None,
 ) -> BuildSummary:
-    """Build the cycle's reports not built yet (all with rebuild), noting the build on the
-    cycle as it goes; on_each is told of each report once it is committed."""
-    cycle.build_started(os.getpid())
+    """Freeze the cycle's reports not frozen yet (all with rebuild), then render those not
+    rendered, noting the build on the cycle as it goes; on_each is told of each report once
+    it is committed. Once released, a build only renders: what the reports show is final."""
+    render_only = cycle.released_to_coaches
+    if render_only and rebuild:
+        cycle.check_buildable()  # refused: a released report never changes
+    cycle.build_started(os.getpid(), render_only=render_only)
     db.session.commit()  # the dashboard shows the build from now on
+    if not render_only:
+        freeze_cycle(cycle, rebuild=rebuild)
+        db.session.commit()  # the reports can be released from now on
     summary = BuildSummary()
-    for outcome in build_reports(cycle, rebuild=rebuild, workers=workers):
+    for outcome in render_reports(cycle, workers=workers):
         if outcome.report is None:
             summary.failures.append(f"{outcome.subject_name}: {outcome.error}")
             cycle.report_failed(summary.failures[-1])
@@ -57,24 +67,26 @@ def build_cycle(
     return summary
 
 
-def build_reports(cycle: Cycle, *, rebuild: bool = False, workers: int = 1) -> Iterator[Built]:
-    """The one choice of where reports are built: on the Celery workers when a broker is
-    configured (workers is then theirs to set), else here, in a pool of `workers` processes
-    or in this process for one. Each report is yielded once kept; the caller commits."""
-    cycle.check_buildable()
+def render_reports(cycle: Cycle, *, workers: int = 1) -> Iterator[Built]:
+    """The one choice of where frozen reports are rendered: on the Celery workers when a
+    broker is configured (workers is then theirs to set), else here, in a pool of `workers`
+    processes or in this process for one. Each report is yielded once kept; the caller
+    commits."""
+    cycle.check_renderable()
     celery = celery_app()
     if celery is None:
-        return build_locally(cycle, rebuild=rebuild, workers=workers)
-    from feedback360.reports.celery_build import build_on_celery  # imports Celery, so only now
+        return render_locally(cycle, workers=workers)
+    from feedback360.reports.celery_build import render_on_celery  # imports Celery, so only now
 
-    return build_on_celery(celery, cycle, rebuild=rebuild)
+    return render_on_celery(celery, cycle)
 
 
 def build_cycle_reports(cycle: Cycle) -> list[Report]:
-    """Build every report not built yet inside the caller's transaction, for the demo and
-    tests: nothing is noted on the cycle, and the first failure is raised."""
+    """Freeze and render every report not built yet inside the caller's transaction, for the
+    demo and tests: nothing is noted on the cycle, and the first failure is raised."""
+    freeze_cycle(cycle)
     reports = []
-    for built in build_reports(cycle):
+    for built in render_reports(cycle):
         if built.report is None:
             raise DomainError(f"The report for {built.subject_name} failed: {built.error}")
         reports.append(built.report)

@@ -1,4 +1,4 @@
-"""Report builds on Celery workers: the cycle's unbuilt reports sent in chunks, one task each.
+"""Rendering on Celery workers: the cycle's unrendered reports sent in chunks, one task each.
 
 The tasks (feedback360.tasks.reports) are sent by name and waited for here, and each
 report's outcome is handed back as it comes, so the command line, the dashboard and their
@@ -11,19 +11,18 @@ import logging
 import math
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
-from feedback360.background import BUILD_TASK
+from feedback360.background import RENDER_TASK
 from feedback360.cycles.models import Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.reports.build_steps import Built, describe
-from feedback360.reports.services import built_request_ids, report_for
-from feedback360.timeutil import utcnow
+from feedback360.reports.rendering import unrendered
+from feedback360.reports.services import report_for
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -32,37 +31,26 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
-MOST_PER_TASK = 50
+MOST_PER_TASK = 10
 
 
 def reports_per_task(reports: int) -> int:
-    """About 40 tasks a build: enough to keep many workers busy, while each task's loading
-    of the whole cycle (its norms need every subject) stays small beside its rendering."""
+    """Small chunks, so that every worker keeps busy to the end: a task loads only its own
+    frozen documents, so a chunk costs nothing beyond its renders."""
     return max(1, min(MOST_PER_TASK, math.ceil(reports / 40)))
 
 
-def build_on_celery(celery: Celery, cycle: Cycle, *, rebuild: bool) -> Iterator[Built]:
-    """Send the cycle's unbuilt reports (all with rebuild) to the workers, chunk by chunk,
-    and yield each report's outcome as its chunk finishes."""
-    request_ids = list(
-        db.session.scalars(
-            db.select(FeedbackRequest.id).filter_by(cycle_id=cycle.id).order_by(FeedbackRequest.id)
-        )
-    )
-    if not rebuild:
-        built = built_request_ids(cycle)
-        request_ids = [request_id for request_id in request_ids if request_id not in built]
-    since = utcnow().isoformat() if rebuild else None
+def render_on_celery(celery: Celery, cycle: Cycle) -> Iterator[Built]:
+    """Send the cycle's unrendered reports to the workers, chunk by chunk, and yield each
+    report's outcome as its chunk finishes."""
+    request_ids = [item.request_id for item in unrendered(cycle)]
     size = reports_per_task(len(request_ids))
     chunks = [request_ids[at : at + size] for at in range(0, len(request_ids), size)]
-    cycle_id = cycle.id
     db.session.commit()  # hold no transaction (SQLite: no write lock) while the workers write
     try:
         with celery.connection_for_write() as broker:
             broker.ensure_connection(max_retries=1)  # fail fast, not after the retries below
-        waiting = {
-            celery.send_task(BUILD_TASK, args=[cycle_id, chunk, since]): chunk for chunk in chunks
-        }
+        waiting = {celery.send_task(RENDER_TASK, args=[chunk]): chunk for chunk in chunks}
     except (BrokerUnreachable, RuntimeError) as error:  # RuntimeError: the result store
         log.warning("The task queue cannot be reached: %s", error)
         raise DomainError(
@@ -73,14 +61,14 @@ def build_on_celery(celery: Celery, cycle: Cycle, *, rebuild: bool) -> Iterator[
     while waiting:
         finished = [result for result in waiting if result.ready()]
         for result in finished:
-            yield from _outcomes(result, waiting.pop(result), since)
+            yield from _outcomes(result, waiting.pop(result))
         if waiting and not finished:
             if db.session().in_transaction():
                 db.session.commit()  # the caller's reads too must not block the workers
             time.sleep(POLL_SECONDS)
 
 
-def _outcomes(result: AsyncResult, chunk: list[int], since: str | None) -> Iterator[Built]:
+def _outcomes(result: AsyncResult, chunk: list[int]) -> Iterator[Built]:
     """Each report of a finished chunk: kept, or why not. When the whole task failed (its
     worker died, say), the reports it kept before are kept all the same."""
     try:
@@ -90,12 +78,11 @@ def _outcomes(result: AsyncResult, chunk: list[int], since: str | None) -> Itera
         failures, task_failure = {}, describe(error)
     finally:
         result.forget()
-    kept_since = datetime.fromisoformat(since) if since else None
     for request_id in chunk:
         feedback_request = db.session.get_one(FeedbackRequest, request_id)
         report = report_for(feedback_request)
-        if report is not None and kept_since and report.built_at < kept_since:
-            report = None  # built before this rebuild
+        if report is not None and not report.rendered:
+            report = None
         failure = failures.get(request_id) or (None if report else task_failure)
         if failure is None and report is None:
             failure = "the worker finished without keeping this report"

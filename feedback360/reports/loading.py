@@ -6,22 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import BigInteger, LargeBinary, bindparam, case, cast, func, literal, select
+from sqlalchemy import bindparam, case, select
 
 from feedback360.cycles.models import Cycle
 from feedback360.errors import DomainError
 from feedback360.extensions import db
-from feedback360.feedback.models import Comment, FeedbackRequest, Rating, Response
+from feedback360.feedback.models import Comment, FeedbackRequest, Response
+from feedback360.feedback.packed import NO_RATING
 from feedback360.frameworks.models import Statement, Value
 from feedback360.groups import GROUPS
 from feedback360.reports.engine.inputs import GROUP_CODE, CycleArrays
 
-# A rating travels as one integer, statement id × 16 + score, with score 0 for "Not seen"
-# (a scale has at most 9 points). The database gathers each response's ratings into one
-# string, so Python handles one row per response (eleven or so per subject) rather than one
-# per rating: at 22 million ratings a Python tuple each costs more than the query itself.
-_SCORE_BITS = 4
-_SCORE_MASK = (1 << _SCORE_BITS) - 1
 _PARTITION = 20_000  # responses fetched at a time
 
 
@@ -114,22 +109,31 @@ def _group_counts(subjects: np.ndarray) -> np.ndarray | None:
 
 def load_comments(cycle_id: int, request_id: int) -> list[tuple[int, str, str]]:
     """One request's comments as the engine takes them: (value index, group, text)."""
+    return load_cycle_comments(cycle_id, request_id).get(request_id, [])
+
+
+def load_cycle_comments(
+    cycle_id: int, request_id: int | None = None
+) -> dict[int, list[tuple[int, str, str]]]:
+    """Every request's comments (or one request's), by request id, in one query."""
     cycle = db.session.get(Cycle, cycle_id)
     if cycle is None:
         raise DomainError(f"There is no cycle {cycle_id}.")
     value_index = {value_id: index for index, value_id in enumerate(_value_ids(cycle))}
-    rows = db.session.execute(
-        select(Comment.value_id, Response.group, Comment.text)
+    query = (
+        select(Response.request_id, Comment.value_id, Response.group, Comment.text)
         .join(Response, Comment.response_id == Response.id)
         .join(FeedbackRequest, Response.request_id == FeedbackRequest.id)
-        .where(FeedbackRequest.cycle_id == cycle_id, FeedbackRequest.id == request_id)
+        .where(FeedbackRequest.cycle_id == cycle_id)
         .order_by(Comment.id)  # random ids: a fixed order that says nothing of who wrote
     )
-    return [
-        (value_index[value_id], group, text)
-        for value_id, group, text in rows
-        if value_id in value_index
-    ]
+    if request_id is not None:
+        query = query.where(FeedbackRequest.id == request_id)
+    comments: dict[int, list[tuple[int, str, str]]] = {}
+    for owner, value_id, group, text in db.session.execute(query):
+        if value_id in value_index:
+            comments.setdefault(owner, []).append((value_index[value_id], group, text))
+    return comments
 
 
 def _value_ids(cycle: Cycle) -> list[int]:
@@ -158,63 +162,37 @@ def _responses(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per response, in arrival order: request id, group code and its row of ratings.
 
-    One statement, so one consistent snapshot even while raters are still submitting.
+    One statement, so one consistent snapshot even while raters are still submitting. Each
+    response's scores are packed, a byte per statement (see feedback.packed), so the rows
+    come back as they are stored and numpy reads their bytes in one piece.
     """
-    binary = db.session.get_bind().dialect.name == "postgresql"
-    if binary:  # eight big-endian bytes per rating: nothing to parse
-        packed = cast(Rating.statement_id, BigInteger) * (1 << _SCORE_BITS)
-        gathered = func.string_agg(
-            func.int8send(packed + func.coalesce(Rating.score, 0)), literal(b"", LargeBinary)
-        )
-    else:  # SQLite: its integers are 64-bit and group_concat writes them as text
-        packed = Rating.statement_id * (1 << _SCORE_BITS) + func.coalesce(Rating.score, 0)
-        gathered = func.group_concat(packed, ",")
     query = (
         select(
             Response.request_id,
             case(GROUP_CODE, value=Response.group, else_=-1),
-            func.count(Rating.statement_id),
-            gathered,
+            Response.scores,
         )
         .join(FeedbackRequest, Response.request_id == FeedbackRequest.id)
-        .outerjoin(Rating, Rating.response_id == Response.id)
         .where(FeedbackRequest.cycle_id == cycle_id)
-        .group_by(Response.id)
     )
     if request_ids is not None:
         query = query.where(Response.request_id.in_(_literal_ids(request_ids)))
+    width = len(statement_ids)
     requests, codes, blocks = [], [], []
     result = db.session.execute(query.execution_options(yield_per=_PARTITION))
     for partition in result.partitions():
-        request_part, code_part, count_part, gathered_part = zip(*partition, strict=True)
+        request_part, code_part, scores_part = zip(*partition, strict=True)
+        if any(len(scores) != width for scores in scores_part):
+            raise DomainError(f"Cycle {cycle_id} has a response not packed for its framework.")
         requests.append(np.array(request_part, dtype=np.int64))
         codes.append(np.array(code_part, dtype=np.int64))
-        counts = np.array(count_part, dtype=np.int64)
-        packed_part = _unpack(gathered_part, binary)
-        if packed_part.size != counts.sum():
-            raise DomainError(f"Cycle {cycle_id}'s ratings could not be read back whole.")
-        blocks.append(_ratings_block(counts, packed_part, statement_ids))
+        packed = np.frombuffer(b"".join(scores_part), dtype=np.uint8).reshape(-1, width)
+        block = packed.astype(np.float64)
+        block[packed == NO_RATING] = np.nan
+        blocks.append(block)
     if not blocks:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, len(statement_ids)))
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, width))
     return np.concatenate(requests), np.concatenate(codes), np.concatenate(blocks)
-
-
-def _ratings_block(counts: np.ndarray, packed: np.ndarray, statement_ids: np.ndarray) -> np.ndarray:
-    """Rows of ratings (NaN for "Not seen") from each response's count of packed ratings."""
-    row = np.repeat(np.arange(len(counts)), counts)
-    scores = packed & _SCORE_MASK
-    column, on_framework = _positions(statement_ids, packed >> _SCORE_BITS)
-    seen = on_framework & (scores > 0)
-    block = np.full((len(counts), len(statement_ids)), np.nan)
-    block[row[seen], column[seen]] = scores[seen]
-    return block
-
-
-def _unpack(gathered: Sequence[bytes | str | None], binary: bool) -> np.ndarray:
-    if binary:
-        return np.frombuffer(b"".join(g for g in gathered if g), dtype=">i8").astype(np.int64)
-    text = ",".join(g for g in gathered if g)
-    return np.fromstring(text, dtype=np.int64, sep=",") if text else np.empty(0, np.int64)
 
 
 def _positions(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

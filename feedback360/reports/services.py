@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Sequence
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from feedback360.accounts.models import Person, first_name_of
 from feedback360.audit.services import record
 from feedback360.cycles.models import RELEASED, Cycle
 from feedback360.errors import DomainError
@@ -17,10 +18,11 @@ from feedback360.feedback.models import NOMINATED, FeedbackRequest, Invitation
 from feedback360.frameworks.models import Framework
 from feedback360.groups import ALL_RATERS
 from feedback360.reports import mails
-from feedback360.reports.engine.analysis import analyse_cycle
+from feedback360.reports.engine.analysis import CycleAnalysis, analyse_cycle
 from feedback360.reports.engine.inputs import CycleSettings
 from feedback360.reports.engine.results import ReportDocument, StatementText, ValueText
-from feedback360.reports.loading import load_comments, load_cycle
+from feedback360.reports.frozen import freeze_document
+from feedback360.reports.loading import load_cycle, load_cycle_comments
 from feedback360.reports.models import Report
 from feedback360.timeutil import today, utcnow
 from feedback360.wording import counted
@@ -37,8 +39,11 @@ def slug(text: str) -> str:
 
 
 def report_filename(feedback_request: FeedbackRequest) -> str:
-    subject, cycle = feedback_request.subject.name, feedback_request.cycle.name
-    return f"{slug(subject)}-{slug(cycle)}-feedback-report.pdf"
+    return filename_for(feedback_request.subject.name, feedback_request.cycle.name)
+
+
+def filename_for(subject_name: str, cycle_name: str) -> str:
+    return f"{slug(subject_name)}-{slug(cycle_name)}-feedback-report.pdf"
 
 
 def settings_for(cycle: Cycle) -> CycleSettings:
@@ -80,42 +85,66 @@ def previous_value_scores(cycle: Cycle, request_ids: Sequence[int]) -> np.ndarra
     return scores
 
 
-def cycle_documents(
-    cycle: Cycle, skip: Collection[int] = ()
-) -> Iterator[tuple[FeedbackRequest, ReportDocument]]:
-    """The cycle's reports (but those of requests in skip), analysed together for norms."""
+@dataclass(frozen=True)
+class AnalysedCycle:
+    """A cycle analysed as a whole, with what each subject's document needs besides, as
+    plain data: a document can then be made anywhere, in this process or a forked one."""
+
+    analysis: CycleAnalysis
+    request_ids: list[int]  # subject index → request id
+    names: dict[int, tuple[str, str]]  # request id → the subject's name and first name
+    comments: dict[int, list[tuple[int, str, str]]]
+    invited: dict[int, int]
+    shared: dict[str, Any]  # the fields every document of the cycle has the same
+
+
+def analysed_cycle(cycle: Cycle) -> AnalysedCycle:
+    """Load and analyse the whole cycle (its norms need every subject): a handful of queries
+    for the cycle, none per subject: at 47,000 subjects one each would cost more than the
+    analysis."""
     loaded = load_cycle(cycle.id)
     arrays = replace(
         loaded.arrays,
         previous_value_scores=previous_value_scores(cycle, loaded.request_ids),
     )
-    analysis = analyse_cycle(arrays, settings_for(cycle))
     framework = cycle.framework
-    texts = _framework_texts(framework)
-    invited = invited_counts(cycle)
-    for subject, request_id in enumerate(loaded.request_ids):
-        if request_id in skip:
-            continue
-        feedback_request = db.session.get_one(FeedbackRequest, request_id)
-        comments = load_comments(cycle.id, request_id)
-        result = analysis.report(subject, comments, seed=request_id)
-        yield (
-            feedback_request,
-            ReportDocument(
-                subject_name=feedback_request.subject.name,
-                subject_first_name=feedback_request.subject.first_name,
-                cycle_name=cycle.name,
-                framework_name=framework.name,
-                preamble=framework.preamble,
-                scale=list(framework.scale),
-                generated_on=today(),
-                threshold=cycle.anonymity_threshold,
-                values=texts[0],
-                statements=texts[1],
-                result=result,
-                invited=invited.get(request_id, 0),
-            ),
-        )
+    values, statements = _framework_texts(framework)
+    names = db.session.execute(
+        db.select(FeedbackRequest.id, Person.name)
+        .join(Person, FeedbackRequest.subject_id == Person.id)
+        .where(FeedbackRequest.cycle_id == cycle.id)
+    )
+    return AnalysedCycle(
+        analysis=analyse_cycle(arrays, settings_for(cycle)),
+        request_ids=loaded.request_ids,
+        names={request_id: (name, first_name_of(name)) for request_id, name in names},
+        comments=load_cycle_comments(cycle.id),
+        invited=invited_counts(cycle),
+        shared={
+            "cycle_name": cycle.name,
+            "framework_name": framework.name,
+            "preamble": framework.preamble,
+            "scale": list(framework.scale),
+            "generated_on": today(),
+            "threshold": cycle.anonymity_threshold,
+            "values": values,
+            "statements": statements,
+        },
+    )
+
+
+def document_of(analysed: AnalysedCycle, subject: int) -> ReportDocument:
+    """One subject's report document, from the cycle's analysis; pure."""
+    request_id = analysed.request_ids[subject]
+    name, first = analysed.names[request_id]
+    result = analysed.analysis.report(subject, analysed.comments.get(request_id, []), request_id)
+    return ReportDocument(
+        subject_name=name,
+        subject_first_name=first,
+        result=result,
+        invited=analysed.invited.get(request_id, 0),
+        **analysed.shared,
+    )
 
 
 def invited_counts(cycle: Cycle) -> dict[int, int]:
@@ -142,25 +171,24 @@ def _framework_texts(framework: Framework) -> tuple[list[ValueText], list[Statem
 
 def report_document(feedback_request: FeedbackRequest) -> ReportDocument:
     """The document of one request's report, analysed with the rest of its cycle."""
-    for candidate, document in cycle_documents(feedback_request.cycle):
-        if candidate.id == feedback_request.id:
-            return document
-    raise DomainError("This request is not part of its cycle.")  # unreachable by design
+    analysed = analysed_cycle(feedback_request.cycle)
+    return document_of(analysed, analysed.request_ids.index(feedback_request.id))
 
 
 def keep_report(
     feedback_request: FeedbackRequest, document: ReportDocument, rendered: Rendered
 ) -> Report:
-    """Store a rendered report, replacing an earlier build of the same request."""
+    """Store a report frozen and rendered at once, replacing an earlier build of it."""
     report = report_for(feedback_request) or Report(request_id=feedback_request.id)
     report.filename = report_filename(feedback_request)
+    report.document = freeze_document(document)
     report.html = rendered.html
     report.pdf = rendered.pdf
     report.coach_html = rendered.coach_html
     report.coach_print = rendered.coach_print
     report.coach_pdf = None  # an earlier build's; made again from this one on demand
     report.value_scores = [value.scores.get(ALL_RATERS) for value in document.result.values]
-    report.built_at = utcnow()  # a rebuild is dated too (a retried build task reads it)
+    report.built_at = report.rendered_at = utcnow()
     db.session.add(report)
     db.session.flush()
     return report
@@ -173,7 +201,7 @@ def report_for(feedback_request: FeedbackRequest) -> Report | None:
 
 
 def built_request_ids(cycle: Cycle) -> set[int]:
-    """The cycle's requests that have a report kept (ids only: no PDF is loaded)."""
+    """The cycle's requests whose report is frozen, rendered or not (ids only)."""
     return set(
         db.session.scalars(
             db.select(Report.request_id)
@@ -194,7 +222,8 @@ def release_to_coaches(cycle: Cycle) -> int:
 
 
 def release_reports(cycle: Cycle) -> int:
-    """Release a closed cycle's reports to their subjects, once every one has been built,
+    """Release a closed cycle's reports to their subjects, once every one is frozen (its
+    page and PDF may still be on their way: a reader who comes first has them made),
     telling each subject, and each coach not told already. How many reports were released."""
     requests = _check_all_built(cycle)
     coaches_told = cycle.released_to_coaches
@@ -225,7 +254,8 @@ def _check_all_built(cycle: Cycle) -> list[FeedbackRequest]:
         raise DomainError(
             f"{counted(len(unbuilt), 'report')} {'is' if len(unbuilt) == 1 else 'are'} not built "
             f"yet (for example {unbuilt[0]}'s); "
-            "build them first."
+            "build them first (once every report is analysed and kept, they can be released "
+            "while their PDFs are still being made)."
         )
     return requests
 

@@ -14,6 +14,7 @@ from feedback360.audit.services import record
 from feedback360.extensions import db
 from feedback360.reports.coach_edition import coach_page, coach_pdf, coach_pdf_filename
 from feedback360.reports.models import Report
+from feedback360.reports.rendering import ensure_rendered
 
 VIEW, DOWNLOAD = "report.view", "report.download"
 
@@ -32,6 +33,7 @@ def report_response(
     """The report's page, or its PDF as a download named after its subject; with coach, the
     coach's edition. The page's link back (written for its subject) names `back_to` instead
     when someone else reads it, who is told whom the report's "you" means."""
+    ensure_rendered(report)  # a reader who comes before the build's workers
     # Read before the commit expires the report.
     if coach:
         body = coach_pdf(report) if download else coach_page(report)

@@ -1,8 +1,9 @@
 """Queued mail on Celery workers: delivery after the queuing transaction commits, and retries.
 
-Each message is claimed on its row before it is sent (see mailing.services), so a task run
-twice sends nothing twice. The delivery task is acknowledged as it starts: if its worker
-dies mid-send, the row stays pending and the next retry sends it, as without Celery.
+Each message is claimed on its row before it is sent (see mailing.delivery), so a task run
+twice, or beside `feedback360 mail worker`, sends nothing twice. The delivery task is
+acknowledged as it starts: if its worker dies mid-send, the row stays pending and the next
+retry sends it, as without Celery.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ DELIVER_TASK = DELIVER_MAIL_TASK
 
 @shared_task(name=DELIVER_TASK, acks_late=False, ignore_result=True)
 def deliver_mail(mail_ids: list[int]) -> None:
-    """Send these queued messages now, recording each outcome on its row."""
+    """Send these queued messages now over one connection, recording each outcome on its row."""
     deliver(mail_ids)
 
 
