@@ -89,7 +89,7 @@ def downgrade():
     rows = [
         {"response_id": response_id, "statement_id": statement_id, "score": score}
         for response_id, framework_id in _response_frameworks(connection)
-        for statement_id, score in zip(order[framework_id], scores[response_id])
+        for statement_id, score in zip(order[framework_id], scores[response_id], strict=True)
         if score != NO_RATING
     ]
     if rows:
