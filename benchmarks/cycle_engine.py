@@ -1,4 +1,4 @@
-"""Time the whole-cycle engine, SQL means, and loading a cycle, on a synthetic organisation.
+"""Time the whole-cycle engine, numpy means, and loading a cycle, on a synthetic organisation.
 
     .venv/bin/python benchmarks/cycle_engine.py --subjects 47000
 
@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 import stages
 
-TARGETS = {"engine": 2.0, "load": 30.0, "ratio": 10.0, "memory_gib": 3.0}
+# Issue 18 brought the load target down from 30 s to 5 s, on each database.
+TARGETS = {"engine": 2.0, "load": 5.0, "memory_gib": 3.0}
+LAYOUT = "packed scores"  # issue 18: a response row holds its ratings
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -53,8 +55,9 @@ def orchestrate(args: argparse.Namespace) -> None:
     print(machine_summary())
     meta_path = workdir / "meta.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    if meta.get("subjects") != args.subjects or meta.get("seed") != args.seed:
-        meta = {"subjects": args.subjects, "seed": args.seed}
+    wanted = {"subjects": args.subjects, "seed": args.seed, "layout": LAYOUT}
+    if any(meta.get(key) != value for key, value in wanted.items()):
+        meta = wanted  # a kept database of another size, or from before packed scores
     postgres = postgres_database(args.postgres_url, meta.get("postgres_db"))
 
     jobs = {}
@@ -74,7 +77,6 @@ def orchestrate(args: argparse.Namespace) -> None:
     for stage, url in [
         ("engine", None),
         ("numpy-means", None),
-        ("sql-means", None),
         ("load-sqlite", None),
         ("load-postgres", postgres["url"] if postgres else None),
     ]:
@@ -168,42 +170,39 @@ def describe(stage: str, result: dict) -> str:
     times = ", ".join(f"{t:.2f}" for t in result["times"])
     extra = f"; {result['detail']}" if result.get("detail") else ""
     return (
-        f"{stage}: median {result['median']:.2f} s (runs {times}); "
-        f"peak {result['maxrss_gib']:.2f} GiB{extra}"
+        f"{stage}: median {result['median']:.2f} s (runs {times}), "
+        f"CPU {result['cpu_median']:.2f} s; peak {result['maxrss_gib']:.2f} GiB{extra}"
     )
 
 
 def summary(results: dict, meta: dict) -> str:
-    """The four figures against their targets, as a Markdown table."""
-    rows = ["| figure | median | target | |", "| --- | --- | --- | --- |"]
+    """The figures against their targets, as a Markdown table."""
+    rows = ["| figure | median | CPU | target | |", "| --- | --- | --- | --- | --- |"]
 
-    def line(what: str, value: float | None, target: str = "", limit: float | None = None) -> None:
-        shown = "n/a" if value is None else f"{value:.2f}"
+    def line(what: str, stage: str, target: str = "", limit: float | None = None) -> None:
+        value = results.get(stage, {}).get("median")
+        cpu = results.get(stage, {}).get("cpu_median")
         mark = ""
         if value is not None and limit is not None:
-            met = value >= limit if target.startswith("≥") else value < limit
+            met = value < limit if target.startswith("<") else value <= limit
             mark = "met" if met else "MISSED"
-        rows.append(f"| {what} | {shown} | {target} | {mark} |")
+        shown, cpu_shown = (f"{x:.2f}" if x is not None else "n/a" for x in (value, cpu))
+        rows.append(f"| {what} | {shown} | {cpu_shown} | {target} | {mark} |")
 
-    engine_s = results.get("engine", {}).get("median")
-    sql_s = results["sql-means"]["median"]
-    numpy_s = results["numpy-means"]["median"]
-    line("1. engine, whole cycle (s)", engine_s, "< 2 s", TARGETS["engine"])
-    line("2. SQLite GROUP BY means (s)", sql_s)
-    line("2. numpy means from the arrays (s)", numpy_s)
-    line("2. SQL ÷ numpy means", sql_s / numpy_s, "≥ 10×", TARGETS["ratio"])
-    if engine_s is not None:
-        line("2. SQL ÷ whole engine", sql_s / engine_s, "≥ 10×", TARGETS["ratio"])
+    line("1. engine, whole cycle (s)", "engine", "< 2 s", TARGETS["engine"])
+    line("2. numpy means from the arrays (s)", "numpy-means")
     for stage in ("load-sqlite", "load-postgres"):
         if stage in results:
             what = f"3. load_cycle from {stage.split('-')[1]} (s)"
-            line(what, results[stage]["median"], "< 30 s", TARGETS["load"])
+            line(what, stage, "≤ 5 s", TARGETS["load"])
     peak = max(r["maxrss_gib"] for r in results.values() if "maxrss_gib" in r)
-    line("4. peak memory of any stage (GiB)", peak, "< 3 GiB", TARGETS["memory_gib"])
+    met = "met" if peak <= TARGETS["memory_gib"] else "MISSED"
+    rows.append(f"| 4. peak memory of any stage (GiB) | {peak:.2f} | | ≤ 3 GiB | {met} |")
     rows.append("")
     rows.append(
         f"{meta['subjects']:,} subjects, {meta.get('responses', 0):,} responses, "
-        f"{meta.get('ratings', 0):,} ratings of which {meta.get('not_seen', 0):,} not seen."
+        f"{meta.get('ratings', 0):,} answers of which {meta.get('not_seen', 0):,} not seen. "
+        "CPU is this process's own; the PostgreSQL server's is not in it."
     )
     return "\n".join(rows)
 

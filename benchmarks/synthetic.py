@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from feedback360.accounts.models import Person
 from feedback360.cycles.models import Cycle
 from feedback360.cycles.services import create_cycle
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
+from feedback360.frameworks.models import Statement, Value
 from feedback360.frameworks.services import bundled_framework, load_framework, read_framework_file
 from feedback360.groups import GROUPS
 from feedback360.reports.engine.inputs import GROUP_CODE, CycleArrays
@@ -26,8 +26,6 @@ RESPONSES_PER_SUBJECT = {
     "other": 2,
 }
 NOT_SEEN_SHARE = 0.08
-BATCH = 1_000_000  # rows per executemany / COPY block
-NULL = "\\N"  # COPY text format
 
 
 @dataclass(frozen=True)
@@ -71,6 +69,15 @@ def load_mps_framework() -> tuple[Cycle, Framework]:
     cycle = create_cycle("Benchmark 2026", framework, min_raters=10, max_raters=15)
     db.session.commit()
     statements = framework.statements
+    # Packed scores follow the order load_cycle reads the statements in: check it is this one.
+    in_order = db.session.scalars(
+        select(Statement.id)
+        .join(Value, Statement.value_id == Value.id)
+        .where(Value.framework_id == framework.id)
+        .order_by(Value.position, Statement.position)
+    ).all()
+    if [s.id for s in statements] != list(in_order):
+        raise RuntimeError("framework.statements is not in the framework's order")
     value_index = {value.id: index for index, value in enumerate(framework.values)}
     return cycle, Framework(
         statement_ids=np.array([s.id for s in statements], dtype=np.int64),
@@ -134,61 +141,42 @@ def write_people_and_requests(cycle: Cycle, n_subjects: int) -> np.ndarray:
     return 5000 + np.arange(n_subjects)
 
 
-def _response_rows(answers: Answers, request_ids: np.ndarray) -> list[tuple]:
+def _response_rows(answers: Answers, framework: Framework, request_ids: np.ndarray) -> list[tuple]:
+    """(id, request id, group, packed scores) per response, in response id order.
+
+    The ids are random, so this order is as random as the close's shuffle makes it in the
+    app, and the primary key index grows at its end. Packed as feedback.packed does: a byte
+    per statement in the framework's order, 0 for "not seen".
+    """
+    if answers.scores.shape[1] != len(framework.statement_ids):
+        raise ValueError("the answers are not for this framework's statements")
+    order = np.argsort(np.array(answers.response_ids)).tolist()
     requests = request_ids[answers.subject].tolist()
     groups = [GROUPS[code] for code in answers.group.tolist()]
-    return list(zip(answers.response_ids, requests, groups, strict=True))
+    packed = answers.scores.astype(np.uint8)
+    return [
+        (answers.response_ids[row], requests[row], groups[row], packed[row].tobytes())
+        for row in order
+    ]
 
 
 def write_sqlite(answers: Answers, framework: Framework, request_ids: np.ndarray) -> None:
-    """executemany in large batches on the driver connection: no ORM object per row."""
+    """One executemany on the driver connection: no ORM object per row."""
     connection = db.session.connection()
     connection.exec_driver_sql(
-        'INSERT INTO response (id, request_id, "group") VALUES (?, ?, ?)',
-        _response_rows(answers, request_ids),
+        'INSERT INTO response (id, request_id, "group", scores) VALUES (?, ?, ?, ?)',
+        _response_rows(answers, framework, request_ids),
     )
-    # Ratings in response id order, so the primary key index grows at its end.
-    order = np.argsort(np.array(answers.response_ids))
-    statements = framework.statement_ids.tolist()
-    per_batch = max(1, BATCH // len(statements))
-    for start in range(0, len(order), per_batch):
-        rows = order[start : start + per_batch]
-        block = answers.scores[rows].tolist()
-        ids = [answers.response_ids[row] for row in rows.tolist()]
-        connection.exec_driver_sql(
-            "INSERT INTO rating (response_id, statement_id, score) VALUES (?, ?, ?)",
-            [
-                (response_id, statement, score or None)
-                for response_id, scores in zip(ids, block, strict=True)
-                for statement, score in zip(statements, scores, strict=True)
-            ],
-        )
     db.session.commit()
 
 
 def write_postgres(answers: Answers, framework: Framework, request_ids: np.ndarray) -> None:
-    """COPY FROM STDIN, text format, built in blocks."""
+    """COPY FROM STDIN, a row at a time through psycopg, which writes bytes as bytea."""
     cursor = db.session.connection().connection.driver_connection.cursor()
     # Foreign keys are checked by a trigger per row; the generated rows are consistent by
     # construction, so the scratch database skips those checks while loading.
     cursor.execute("SET LOCAL session_replication_role = replica")
-    with cursor.copy('COPY response (id, request_id, "group") FROM STDIN') as copy:
-        copy.write("".join(f"{i}\t{r}\t{g}\n" for i, r, g in _response_rows(answers, request_ids)))
-    statements = [str(s) for s in framework.statement_ids.tolist()]
-    order = np.argsort(np.array(answers.response_ids))  # the primary key index grows at its end
-    per_batch = max(1, BATCH // len(statements))
-    with cursor.copy("COPY rating (response_id, statement_id, score) FROM STDIN") as copy:
-        for start in range(0, len(order), per_batch):
-            rows = order[start : start + per_batch]
-            block = answers.scores[rows].tolist()
-            ids = [answers.response_ids[row] for row in rows.tolist()]
-            text = io.StringIO()
-            for response_id, scores in zip(ids, block, strict=True):
-                text.write(
-                    "".join(
-                        f"{response_id}\t{statement}\t{score or NULL}\n"
-                        for statement, score in zip(statements, scores, strict=True)
-                    )
-                )
-            copy.write(text.getvalue())
+    with cursor.copy('COPY response (id, request_id, "group", scores) FROM STDIN') as copy:
+        for row in _response_rows(answers, framework, request_ids):
+            copy.write_row(row)
     db.session.commit()

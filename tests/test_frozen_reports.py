@@ -8,6 +8,7 @@ from sqlalchemy import delete
 
 from feedback360.extensions import db
 from feedback360.feedback.models import Comment, Response
+from feedback360.feedback.services import start_request
 from feedback360.reports.build_steps import render_report
 from feedback360.reports.freezing import freeze_cycle
 from feedback360.reports.frozen import thaw_document
@@ -130,3 +131,18 @@ def test_a_freeze_shared_among_worker_processes_keeps_the_same_documents(
     assert {r: thaw_document(d) for r, d in shared.items()} == {
         r: thaw_document(d) for r, d in alone.items()
     }
+
+
+def test_closing_on_the_command_line_freezes_the_reports(make_person, open_cycle, runner):
+    cycle = open_cycle()
+    for n in range(2):
+        start_request(cycle, make_person(f"Person {n}", f"person{n}@example.org"))
+    db.session.commit()
+
+    closed = runner.invoke(args=["cycle", "close", "Spring 2026"])
+
+    assert closed.exit_code == 0, closed.output
+    assert "is now closed." in closed.output
+    assert "Froze 2 reports; they can be released now." in closed.output
+    assert [report.html for report in reports()] == [None, None]
+    assert all(report.document for report in reports())
