@@ -1,4 +1,5 @@
-"""Opening and closing cycles on their dates, for a daily cron job."""
+"""Opening and closing cycles on their dates, for a daily cron job; and what a close sets
+going at once: the build that freezes the reports, then renders them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from feedback360.closing import close_cycle
 from feedback360.cycles.models import DRAFT, OPEN, Cycle
 from feedback360.cycles.services import open_cycle
 from feedback360.extensions import db
+from feedback360.reports.background_build import start_build_in_background
+from feedback360.reports.build_progress import pending_count
 from feedback360.timeutil import long_date
 
 
@@ -19,7 +22,7 @@ def tick(today: date) -> list[str]:
     done: list[str] = []
     # Closing first: a cycle opened today must not be closed by the same run.
     for cycle in _cycles(OPEN, Cycle.closes_on < today):
-        close_cycle(cycle, by_date=True)
+        close_and_build(cycle, by_date=True)
         done.append(f"Closed “{cycle.name}” (it closed on {long_date(cycle.closes_on)}).")
     for cycle in _cycles(DRAFT, Cycle.opens_on <= today):
         if cycle.closes_on is not None and cycle.closes_on < today:
@@ -39,3 +42,13 @@ def _cycles(status: str, due: ColumnElement[bool]) -> list[Cycle]:
     return list(
         db.session.scalars(db.select(Cycle).where(Cycle.status == status, due).order_by(Cycle.id))
     )
+
+
+def close_and_build(cycle: Cycle, *, by_date: bool = False) -> None:
+    """Close the cycle, commit, and start building its reports in a process of their own:
+    the build freezes them first (they can be released minutes later, whatever the size of
+    the cycle), then makes their pages and PDFs in the background."""
+    close_cycle(cycle, by_date=by_date)
+    db.session.commit()  # the build's process must find the cycle closed
+    if pending_count(cycle):
+        start_build_in_background(cycle)

@@ -14,7 +14,6 @@ from feedback360.actions import run_action, run_form_action
 from feedback360.admin.blueprint import bp
 from feedback360.admin.dashboard import cycle_dashboard
 from feedback360.audit.services import record
-from feedback360.closing import close_cycle
 from feedback360.cycles import services
 from feedback360.cycles.forms import RELEASE_MODE_LABELS, ConfirmForm, CycleForm
 from feedback360.cycles.models import Cycle
@@ -29,6 +28,7 @@ from feedback360.permissions import admin_required
 from feedback360.reports.background_build import start_build_in_background
 from feedback360.reports.build_progress import build_progress
 from feedback360.reports.services import release_reports, release_to_coaches
+from feedback360.scheduling import close_and_build
 from feedback360.timeutil import today
 from feedback360.wording import counted
 
@@ -128,11 +128,12 @@ ACTIONS = {
     ),
     "close": Action(
         "Close the cycle",
-        "Raters can no longer answer and staff can no longer ask for feedback. "
-        "You can then build the reports.",
+        "Raters can no longer answer and staff can no longer ask for feedback. The reports "
+        "are then built at once, in the background.",
         "Close the cycle",
-        "The cycle is closed. You can now build the reports.",
-        close_cycle,
+        "The cycle is closed, and its reports are being built: you can release them as soon "
+        "as every one is analysed, while their PDFs are still being made.",
+        close_and_build,
     ),
     "release-to-coaches": Action(
         "Release the reports to coaches",
