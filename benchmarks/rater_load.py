@@ -7,7 +7,7 @@ process, all starting together; the app runs under gunicorn (gthread workers) on
 SQLite file or a fresh PostgreSQL database.
 
     .venv/bin/python benchmarks/rater_load.py [--database sqlite|postgresql] [--raters 50]
-        [--workers 3] [--autosaves 3] [--think 0]
+        [--workers 3] [--threads 4] [--autosaves 3] [--think 0]
 
 "Form submissions" are the POSTs: autosaves, Next and the final submit.
 """
@@ -15,7 +15,7 @@ SQLite file or a fresh PostgreSQL database.
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import sys
 import tempfile
 from contextlib import ExitStack
@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pytest  # noqa: E402  (the test helpers below make PostgreSQL databases with it)
+from sqlalchemy import make_url  # noqa: E402
 
 from feedback360 import create_app  # noqa: E402
 from feedback360.extensions import db  # noqa: E402
@@ -37,6 +38,7 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--raters", type=int, default=50)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--autosaves", type=int, default=3)
     parser.add_argument(
         "--think", type=float, default=0.0, help="seconds each rater waits between clicks"
@@ -60,29 +62,68 @@ def main() -> None:
             db.session.remove()
             db.engine.dispose()
 
-        before = resource.getrusage(resource.RUSAGE_SELF)
-        server_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        with gunicorn(instance, url, workers=args.workers) as port:
+        with gunicorn(instance, url, workers=args.workers, threads=args.threads) as port:
+            before = _cpu_now(url)
             timings, wall = run_raters(
                 port, paths, by_value, autosaves=args.autosaves, think=args.think
             )
-            client = _cpu(resource.getrusage(resource.RUSAGE_SELF)) - _cpu(before)
-        server = _cpu(resource.getrusage(resource.RUSAGE_CHILDREN)) - _cpu(server_before)
+            used = {who: seconds - before.get(who, 0.0) for who, seconds in _cpu_now(url).items()}
 
     report(args, timings, wall)
-    # Server CPU counts gunicorn from start to stop (start-up too): an upper bound.
-    print(f"CPU seconds: raters (this process) {client:.1f}, gunicorn at most {server:.1f}")
+    # CPU seconds while the raters ran, counted from /proc: on a machine shared with other
+    # work, CPU per request says more than requests per second.
+    requests = sum(len(seconds) for seconds in timings.seconds.values())
+    print(
+        "CPU ms per request: "
+        + ", ".join(f"{who} {1000 * seconds / requests:.1f}" for who, seconds in used.items())
+    )
+    print(f"load average at the end (1, 5, 15 min): {os.getloadavg()}")
 
 
-def _cpu(usage: resource.struct_rusage) -> float:
-    return usage.ru_utime + usage.ru_stime
+def _cpu_now(database_url: str) -> dict[str, float]:
+    """CPU seconds so far of the raters (this process), the gunicorn workers (children of
+    its master, a child of this process) and the PostgreSQL backends of this database."""
+    this = os.getpid()
+    database = f" {make_url(database_url).database} " if database_url.startswith("post") else None
+    processes = _processes()
+    masters = {pid for pid, (parent, _, _) in processes.items() if parent == this}
+    used = {"raters": 0.0, "gunicorn workers": 0.0, "PostgreSQL": 0.0}
+    for pid, (parent, command, seconds) in processes.items():
+        if pid == this:
+            used["raters"] += seconds
+        elif parent in masters:
+            used["gunicorn workers"] += seconds
+        elif database and database in command:
+            used["PostgreSQL"] += seconds
+    return used
+
+
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """Each process's parent, command line and CPU seconds (user and system)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # gone since the listing
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after the name, which may hold spaces
+        found[int(entry.name)] = (
+            int(fields[1]),
+            command,
+            (int(fields[11]) + int(fields[12])) / tick,
+        )
+    return found
 
 
 def report(args: argparse.Namespace, timings, wall: float) -> None:  # type: ignore[no-untyped-def]
     print(
         f"{args.raters} raters at once, {args.database}, gunicorn {args.workers} workers "
-        f"x 4 threads, {args.autosaves} autosaves per page, {args.think} s between clicks: "
-        f"{wall:.1f} s"
+        f"x {args.threads} threads, {args.autosaves} autosaves per page, {args.think} s "
+        f"between clicks: {wall:.1f} s"
     )
     print(f"{'request':<18}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}")
     total = posts = 0

@@ -69,8 +69,9 @@ def seed(app: Flask, raters: int) -> list[str]:
 
 
 @contextmanager
-def gunicorn(instance: Path, database_url: str, *, workers: int) -> Iterator[int]:
-    """The app under gunicorn with `workers` worker processes; yields its port."""
+def gunicorn(instance: Path, database_url: str, *, workers: int, threads: int = 4) -> Iterator[int]:
+    """The app under gunicorn with `workers` worker processes of `threads` threads each;
+    yields its port."""
     port = free_port()
     env = {**os.environ, "FEEDBACK360_INSTANCE_PATH": str(instance)}
     env |= {
@@ -81,7 +82,7 @@ def gunicorn(instance: Path, database_url: str, *, workers: int) -> Iterator[int
         "--bind", f"127.0.0.1:{port}",
         "--workers", str(workers),
         "--worker-class", "gthread",
-        "--threads", "4",
+        "--threads", str(threads),
         "--log-level", "warning",
         "--preload",  # every worker ready at once: the app is built before they fork
         "feedback360:create_app()",

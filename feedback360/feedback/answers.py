@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from feedback360.frameworks.models import Framework, Statement
+from feedback360.frameworks.models import Framework
+from feedback360.frameworks.snapshots import FrameworkSnapshot, StatementSnapshot
 
 NOT_SEEN = "na"
 MAX_COMMENT = 5000
@@ -41,7 +42,7 @@ class Answers:
             comments={int(vid): text for vid, text in draft.get("comments", {}).items()},
         )
 
-    def unanswered(self, framework: Framework) -> list[Statement]:
+    def unanswered(self, framework: FrameworkSnapshot | Framework) -> list[StatementSnapshot]:
         return [s for s in framework.statements if s.id not in self.ratings]
 
     def too_long_comments(self) -> list[int]:
@@ -52,9 +53,11 @@ class Answers:
         return not self.ratings and not any(self.comments.values())
 
 
-def answers_from_form(data: Any, framework: Framework) -> Answers:
+def answers_from_form(data: Any, framework: FrameworkSnapshot) -> Answers:
     """Read the rating form's fields (s<id>, c<id>), keeping only well-formed answers."""
     points = {str(n) for n in range(1, len(framework.scale) + 1)}
+    # A plain dict: a request's form makes an exception object for every field it lacks.
+    data = dict(data.items())
     answers = Answers()
     for statement in framework.statements:
         raw = data.get(f"s{statement.id}")

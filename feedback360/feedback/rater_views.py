@@ -19,6 +19,7 @@ from feedback360.feedback.rating_form import (
 )
 from feedback360.feedback.sealing import AnswersUnreadable
 from feedback360.forms import kept_when_expired
+from feedback360.frameworks.snapshots import FrameworkSnapshot, snapshot_of
 from feedback360.sqlite import writes
 
 bp = Blueprint("rater", __name__, url_prefix="/r")
@@ -39,15 +40,17 @@ def _usable_invitation(token: str) -> Invitation:
     abort(make_response(page, status))
 
 
+def _framework(invitation: Invitation) -> FrameworkSnapshot:
+    return snapshot_of(invitation.request.cycle.framework)
+
+
 @bp.get("/<token>")
 @writes
-def start(token: str) -> str | tuple[str, int]:
+def start(token: str) -> str:
     invitation = _usable_invitation(token)
-    framework = invitation.request.cycle.framework
-    invitation.mark_opened()
-    db.session.commit()
+    framework = _framework(invitation)
     progress = progress_by_value(framework, Answers.from_draft(services.rater_draft(invitation)))
-    return render_template(
+    page = render_template(
         "rater/start.html",
         invitation=invitation,
         token=token,
@@ -57,6 +60,10 @@ def start(token: str) -> str | tuple[str, int]:
         answered=sum(row.answered for row in progress),
         carry_on=first_unfinished(progress),
     )
+    # After the page is made: a commit expires every row loaded, which it would load again.
+    services.note_link_opened(invitation)
+    db.session.commit()
+    return page
 
 
 def _links(token: str) -> dict[str, object]:
@@ -87,7 +94,7 @@ def _as_rater(invitation: Invitation, token: str) -> dict[str, Any]:
 def value_page(token: str, number: int) -> ResponseReturnValue:
     invitation = _usable_invitation(token)
     return value_pages.value_page(
-        invitation.request.cycle.framework,
+        _framework(invitation),
         number,
         services.rater_draft(invitation),
         partial(services.save_rater_draft, invitation),
@@ -100,7 +107,7 @@ def value_page(token: str, number: int) -> ResponseReturnValue:
 def summary(token: str) -> ResponseReturnValue:
     invitation = _usable_invitation(token)
     return value_pages.summary_page(
-        invitation.request.cycle.framework,
+        _framework(invitation),
         services.rater_draft(invitation),
         partial(services.submit_rater_response, invitation),
         lambda: redirect(url_for("rater.thanks")),
@@ -119,7 +126,7 @@ def form(token: str) -> ResponseReturnValue:
         return redirect(url_for("rater.form", token=token, saved=1))
 
     return value_pages.whole_form_page(
-        invitation.request.cycle.framework,
+        _framework(invitation),
         services.rater_draft(invitation),
         partial(services.save_rater_draft, invitation),
         partial(services.submit_rater_response, invitation),

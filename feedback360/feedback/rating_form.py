@@ -14,7 +14,7 @@ from feedback360.actions import commit_or_refuse
 from feedback360.errors import DomainError
 from feedback360.feedback.answers import Answers, answers_from_form
 from feedback360.forms import EXPIRED, form_expired
-from feedback360.frameworks.models import Framework, Statement, Value
+from feedback360.frameworks.snapshots import FrameworkSnapshot, StatementSnapshot, ValueSnapshot
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class RatingPost:
 
 
 def save_or_submit(
-    framework: Framework,
+    framework: FrameworkSnapshot,
     form: Any,
     save: Callable[[Answers], None],
     submit: Callable[[Answers], None],
@@ -45,10 +45,10 @@ class ValueProgress:
     """How far the person has got with one value, for the progress list and the summary."""
 
     number: int
-    value: Value
+    value: ValueSnapshot
     answered: int
     not_seen: int
-    missing: list[Statement]
+    missing: list[StatementSnapshot]
     comment: str
 
     @property
@@ -56,14 +56,16 @@ class ValueProgress:
         return len(self.value.statements)
 
 
-def value_at(framework: Framework, number: int) -> Value | None:
+def value_at(framework: FrameworkSnapshot, number: int) -> ValueSnapshot | None:
     """The value shown on page `number` (counting from 1), or None past either end."""
     if 1 <= number <= len(framework.values):
         return framework.values[number - 1]
     return None
 
 
-def with_page(framework: Framework, draft: Answers, value: Value, form: Any) -> Answers:
+def with_page(
+    framework: FrameworkSnapshot, draft: Answers, value: ValueSnapshot, form: Any
+) -> Answers:
     """The draft with what one value's page posted laid over it.
 
     A radio button cannot be unchosen, so a rating missing from the post keeps its saved
@@ -82,7 +84,7 @@ def with_page(framework: Framework, draft: Answers, value: Value, form: Any) -> 
     return Answers(ratings=ratings, comments=comments)
 
 
-def progress_by_value(framework: Framework, answers: Answers) -> list[ValueProgress]:
+def progress_by_value(framework: FrameworkSnapshot, answers: Answers) -> list[ValueProgress]:
     """Answered, "not seen" and missing statements of every value, in framework order."""
     rows = []
     for number, value in enumerate(framework.values, start=1):

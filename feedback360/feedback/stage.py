@@ -16,6 +16,7 @@ from feedback360.feedback.approvals import approver_of, needs_approval
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.feedback.progress import RequestProgress, request_progress
 from feedback360.feedback.rating_form import first_unfinished, progress_by_value
+from feedback360.frameworks.snapshots import snapshot_of
 
 JOURNEY = ("Self-assessment", "Raters", "Invitations", "Responses", "Report")
 SELF_ASSESSMENT, RATERS, INVITATIONS, RESPONSES, REPORT = range(1, len(JOURNEY) + 1)
@@ -152,7 +153,7 @@ def _steps_done(feedback_request: FeedbackRequest, state: RequestProgress) -> fr
 
 def _self_assessment_stage(feedback_request: FeedbackRequest, stage: Any) -> RequestStage:
     """Start, or carry on where the draft stops, saying how far it has got."""
-    framework = feedback_request.cycle.framework
+    framework = snapshot_of(feedback_request.cycle.framework)
     progress = progress_by_value(framework, Answers.from_draft(feedback_request.self_draft))
     answered = sum(row.answered for row in progress)
     if not feedback_request.self_draft:

@@ -24,7 +24,7 @@ from feedback360.feedback.rating_form import (
     with_page,
 )
 from feedback360.forms import form_expired
-from feedback360.frameworks.models import Framework
+from feedback360.frameworks.snapshots import FrameworkSnapshot
 
 
 def _rating_words(about_self: bool, comments_named_as_manager: bool) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def _rating_words(about_self: bool, comments_named_as_manager: bool) -> dict[str
 
 
 def value_page(
-    framework: Framework,
+    framework: FrameworkSnapshot,
     number: int,
     draft: dict[str, Any] | None,
     save: Callable[[Answers], None],
@@ -81,7 +81,7 @@ def value_page(
 
 
 def summary_page(
-    framework: Framework,
+    framework: FrameworkSnapshot,
     draft: dict[str, Any] | None,
     submit: Callable[[Answers], None],
     done: Callable[[], ResponseReturnValue],
@@ -111,7 +111,7 @@ def summary_page(
 
 
 def whole_form_page(
-    framework: Framework,
+    framework: FrameworkSnapshot,
     draft: dict[str, Any] | None,
     save: Callable[[Answers], None],
     submit: Callable[[Answers], None],

@@ -21,6 +21,7 @@ from feedback360.feedback.permissions import invitation_or_404, owns_request
 from feedback360.feedback.stage import request_stage
 from feedback360.feedback.suggestions import suggested_raters
 from feedback360.forms import kept_when_expired
+from feedback360.frameworks.snapshots import snapshot_of
 from feedback360.wording import counted
 
 bp = Blueprint("feedback", __name__)
@@ -114,7 +115,7 @@ def self_assessment(request_id: int) -> ResponseReturnValue:
         return redirect(back if submitted else request.url)
 
     return value_pages.whole_form_page(
-        feedback_request.cycle.framework,
+        snapshot_of(feedback_request.cycle.framework),
         feedback_request.self_draft,
         partial(services.save_self_draft, feedback_request),
         partial(services.submit_self_assessment, feedback_request),
@@ -152,7 +153,7 @@ def _self_to_answer(request_id: int) -> FeedbackRequest:
 def self_value_page(request_id: int, number: int) -> ResponseReturnValue:
     feedback_request = _self_to_answer(request_id)
     return value_pages.value_page(
-        feedback_request.cycle.framework,
+        snapshot_of(feedback_request.cycle.framework),
         number,
         feedback_request.self_draft,
         partial(services.save_self_draft, feedback_request),
@@ -173,7 +174,7 @@ def self_summary(request_id: int) -> ResponseReturnValue:
         return redirect(url_for("feedback.request_page", request_id=request_id))
 
     return value_pages.summary_page(
-        feedback_request.cycle.framework,
+        snapshot_of(feedback_request.cycle.framework),
         feedback_request.self_draft,
         partial(services.submit_self_assessment, feedback_request),
         done,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event, false, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from feedback360.extensions import db
 from feedback360.timeutil import utcnow
@@ -45,10 +46,7 @@ class Framework(db.Model):
 
     @property
     def minutes_to_rate(self) -> int:
-        """A rough, honest estimate for raters, to the nearest five minutes."""
-        seconds = len(self.statements) * SECONDS_PER_STATEMENT
-        seconds += len(self.values) * SECONDS_PER_COMMENT_BOX
-        return max(5, 5 * round(seconds / 300))
+        return minutes_to_rate(len(self.statements), len(self.values))
 
     @property
     def label(self) -> str:
@@ -95,8 +93,18 @@ class Statement(db.Model):
 
     @property
     def plain_text(self) -> str:
-        """The statement without the list punctuation it has in the framework's sentence."""
-        return _LIST_ENDING.sub("", self.text)
+        return plain_statement_text(self.text)
+
+
+def minutes_to_rate(statements: int, values: int) -> int:
+    """A rough, honest estimate for raters, to the nearest five minutes."""
+    seconds = statements * SECONDS_PER_STATEMENT + values * SECONDS_PER_COMMENT_BOX
+    return max(5, 5 * round(seconds / 300))
+
+
+def plain_statement_text(text: str) -> str:
+    """The statement without the list punctuation it has in the framework's sentence."""
+    return _LIST_ENDING.sub("", text)
 
 
 @event.listens_for(Statement.serious, "set", active_history=True)
@@ -108,3 +116,27 @@ def _serious_is_frozen(statement: Statement, value: bool, old: object, _initiato
             "A loaded framework version cannot change which statements are serious:"
             " load the changed file as a new version."
         )
+
+
+STORED_VERSION_FROZEN = (
+    "A stored framework version never changes (each process keeps a copy of it, see"
+    " frameworks.snapshots): load the changed file as a new version."
+)
+
+
+@event.listens_for(Session, "before_flush")
+def refuse_changes_to_stored_frameworks(session: Session, *_: Any) -> None:
+    """A stored framework, value or statement never changes, nor gains values or statements:
+    the rater pages serve each version from memory."""
+    for row in session.dirty:
+        if isinstance(row, Framework | Value | Statement) and session.is_modified(row):
+            raise ValueError(STORED_VERSION_FROZEN)
+    for row in session.new:
+        if isinstance(row, Value):
+            parent, parent_id = row.framework, row.framework_id
+        elif isinstance(row, Statement):
+            parent, parent_id = row.value, row.value_id
+        else:
+            continue
+        if parent_id is not None or (parent is not None and inspect(parent).persistent):
+            raise ValueError(STORED_VERSION_FROZEN)
