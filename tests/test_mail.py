@@ -168,8 +168,8 @@ def test_report_ready_and_approval_request_mails_link_to_the_app(app, make_perso
     request = start_request(open_cycle(), sam)
 
     mails.send_approval_request(request)
-    report_mails.send_report_ready(request, sam)
-    report_mails.send_report_ready(request, coach)
+    report_mails.send_reports_ready([(request, sam)])
+    report_mails.send_reports_ready([(request, coach)])
     db.session.commit()
 
     messages = {message["To"]: message for message in outbox_messages(app)}

@@ -154,7 +154,7 @@ def test_retries_wait_longer_each_time_then_stop_but_stay_visible(
 ):
     sam = make_person("Sam Taylor", "sam@example.org")
     request = services.start_request(open_cycle(), sam)
-    report_mails.send_report_ready(request, sam)
+    report_mails.send_reports_ready([(request, sam)])
     db.session.commit()
     (mail,) = queued()
     assert (mail.status, mail.attempts) == (FAILED, 1)

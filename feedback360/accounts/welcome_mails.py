@@ -14,14 +14,13 @@ import hmac
 from collections.abc import Callable, Sequence
 
 from flask import current_app
-from sqlalchemy import insert
 
 from feedback360.accounts.activation import LINK_LIFETIME, password_link
 from feedback360.accounts.models import Person
 from feedback360.accounts.sign_in_methods import password_sign_in_allowed
-from feedback360.extensions import db
 from feedback360.mailing.messages import Message, NotNeeded, composes, render_mail
 from feedback360.mailing.models import QueuedMail
+from feedback360.mailing.services import queue_mails
 from feedback360.timeutil import utcnow
 
 SET_PASSWORD = "set_password"  # noqa: S105 (a kind of mail, not a password)
@@ -44,9 +43,7 @@ def queue_set_password_mails(
             {"kind": SET_PASSWORD, "to_address": person.email, "person_id": person.id}
             for person in batch
         ]
-        made = db.session.scalars(
-            insert(QueuedMail).returning(QueuedMail.id, sort_by_parameter_order=True), rows
-        ).all()
+        made = queue_mails(rows, send_after_commit=False)  # the import job sends them
         for person, mail_id in zip(batch, made, strict=True):
             person.password_token_hash = _hash(_token(mail_id))
             person.password_token_expires_at = expires

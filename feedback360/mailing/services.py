@@ -13,11 +13,11 @@ sends it later. How a message is claimed and sent is in mailing.delivery.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, event, func
+from sqlalchemy import Select, event, func, insert
 from sqlalchemy.orm import Session, SessionTransaction
 
 from feedback360.background import DELIVER_MAIL_TASK, celery_app
@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # the queue sits below the features whose rows it names: type
 log = logging.getLogger(__name__)
 
 _TO_DELIVER = "feedback360.mail_to_deliver"  # key in Session.info
+_ROWS_PER_INSERT = 1000
 
 
 def queue_mail(
@@ -59,6 +60,21 @@ def queue_mail(
     db.session.flush()
     _deliver_after_commit([mail.id])
     return mail
+
+
+def queue_mails(rows: Sequence[dict[str, object]], *, send_after_commit: bool = True) -> list[int]:
+    """Queue many messages at once (each row: kind, to_address and the ids it names), in
+    inserts of a thousand rather than a flush each; sent once the caller commits, unless the
+    caller hands them to `deliver` itself. Their ids, in the order given."""
+    ids: list[int] = []
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        ids += db.session.scalars(
+            insert(QueuedMail).returning(QueuedMail.id, sort_by_parameter_order=True),
+            rows[start : start + _ROWS_PER_INSERT],
+        ).all()
+    if send_after_commit:
+        _deliver_after_commit(ids)
+    return ids
 
 
 def retry_failed(

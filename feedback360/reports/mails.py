@@ -6,16 +6,28 @@ when it goes out, by the composer registered below, from templates/mail/.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from feedback360.accounts.models import Person
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.mailing.messages import Message, NotNeeded, base_url, composes, render_mail
 from feedback360.mailing.models import REPORT_READY, QueuedMail
-from feedback360.mailing.services import queue_mail
+from feedback360.mailing.services import queue_mails
 
 
-def send_report_ready(feedback_request: FeedbackRequest, reader: Person) -> None:
-    """Tell the subject, or their coach, that the subject's report can be read."""
-    queue_mail(REPORT_READY, reader.email, request=feedback_request, person=reader)
+def send_reports_ready(readers: Sequence[tuple[FeedbackRequest, Person]]) -> None:
+    """Tell each subject, or their coach, that the subject's report can be read."""
+    queue_mails(
+        [
+            {
+                "kind": REPORT_READY,
+                "to_address": reader.email,
+                "request_id": feedback_request.id,
+                "person_id": reader.id,
+            }
+            for feedback_request, reader in readers
+        ]
+    )
 
 
 @composes(REPORT_READY)

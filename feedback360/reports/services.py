@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from sqlalchemy.orm import selectinload
 
 from feedback360.accounts.models import Person, first_name_of
 from feedback360.audit.services import record
@@ -230,9 +231,9 @@ def release_reports(cycle: Cycle) -> int:
     cycle.release(today())
     if not coaches_told:
         _tell_coaches(requests)
-    for feedback_request in requests:
-        if feedback_request.subject.active:
-            mails.send_report_ready(feedback_request, feedback_request.subject)
+    mails.send_reports_ready(
+        [(request, request.subject) for request in requests if request.subject.active]
+    )
     record("reports.release", f"cycle {cycle.id}", counted(len(requests), "report"))
     return len(requests)
 
@@ -241,7 +242,10 @@ def _check_all_built(cycle: Cycle) -> list[FeedbackRequest]:
     cycle.check_releasable()
     requests = list(
         db.session.scalars(
-            db.select(FeedbackRequest).filter_by(cycle_id=cycle.id).order_by(FeedbackRequest.id)
+            db.select(FeedbackRequest)
+            .filter_by(cycle_id=cycle.id)
+            .order_by(FeedbackRequest.id)
+            .options(selectinload(FeedbackRequest.subject).selectinload(Person.coach))
         )
     )
     built = built_request_ids(cycle)
@@ -261,10 +265,10 @@ def _check_all_built(cycle: Cycle) -> list[FeedbackRequest]:
 
 
 def _tell_coaches(requests: list[FeedbackRequest]) -> int:
-    told = 0
-    for feedback_request in requests:
-        coach = feedback_request.subject.coach
-        if coach is not None and coach.active and coach.is_coach:
-            mails.send_report_ready(feedback_request, coach)
-            told += 1
-    return told
+    coaches = [
+        (request, coach)
+        for request in requests
+        if (coach := request.subject.coach) is not None and coach.active and coach.is_coach
+    ]
+    mails.send_reports_ready(coaches)
+    return len(coaches)
