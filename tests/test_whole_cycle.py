@@ -340,9 +340,10 @@ def test_a_cycle_of_thirty_people_from_import_to_release(app, mailbox, make_pers
         page = browsers[email].get(request_pages[name]).text
         assert f"<strong>{RESPONSES[name]}</strong> of your raters have responded" in page
 
-    # 6. Ada closes the cycle, builds the reports and follows the build to its end.
-    assert "The cycle is closed." in confirm(admin, dashboard, "close")
-    assert "The reports are being built." in press(admin, dashboard, f"{dashboard}/build")
+    # 6. Ada closes the cycle, which starts the build, and follows the build to its end.
+    assert "The cycle is closed, and its reports are being built" in confirm(
+        admin, dashboard, "close"
+    )
     text = wait_for_the_build(admin, dashboard)
     assert "4 of 4 reports built. The last build has finished." in text
     assert "could not be built" not in text

@@ -70,6 +70,8 @@ NOT_PAGES = {
     # The build part of the dashboard alone, which the dashboard's script fetches to update
     # itself in place: checked as part of the dashboard.
     "admin.cycle_build_status": "a part of a page",
+    # Likewise the import job's progress, fetched by its page: checked as part of that page.
+    "admin.people_import_job_status": "a part of a page",
     # The single sign-on provider's return: it only ever redirects (to sign in or home).
     "single_sign_on.finish": "redirects only",
     # JSON for the script that warns before a session times out (static/session_timeout.js).
