@@ -165,13 +165,16 @@ def test_the_job_notes_its_progress_as_it_goes(app, admin):
     finally:
         event.remove(db.engine, "after_execute", note)
 
-    checked = [n["rows_done"] for n in notes if n.get("phase", CHECKING) == CHECKING]
+    saving = [n for n in notes if n.get("phase") == SAVING]
+    assert len(saving) == 1
+    # The notes up to the saving phase count the rows checked (those after it, on
+    # PostgreSQL, count the rows saved, and carry no phase of their own).
+    before_saving = notes[: notes.index(saving[0])]
+    checked = [n["rows_done"] for n in before_saving if n.get("phase", CHECKING) == CHECKING]
     assert checked[0] == 0
     assert checked[-1] == 1200
     assert len(checked) >= 2
     assert checked == sorted(checked)
-    saving = [n for n in notes if n.get("phase") == SAVING]
-    assert len(saving) == 1
     if db.engine.dialect.name == "sqlite":
         # The job's transaction holds SQLite's write lock: it saves without counting.
         assert saving == [{"phase": SAVING, "rows_done": None}]
