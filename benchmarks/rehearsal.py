@@ -266,9 +266,16 @@ def nominate_everyone(cycle: Cycle, rng: random.Random) -> str:
             reports.setdefault(member.manager, []).append(member)
     invited = 0
     for count, member in enumerate(staff, start=1):
-        request = feedback.start_request(cycle, db.session.get_one(Person, member.id))
-        for rater, group in raters_of(member, by_id, reports, by_unit[member.unit], rng):
-            feedback.nominate(request, rater.name, rater.email, group)
+        chosen = raters_of(member, by_id, reports, by_unit[member.unit], rng)
+        people = {
+            person.id: person
+            for person in db.session.scalars(
+                select(Person).where(Person.id.in_([member.id] + [m.id for m, _ in chosen]))
+            )
+        }
+        request = feedback.start_request(cycle, people[member.id])
+        # As the subject ticking colleagues on the suggestions page does.
+        feedback.nominate_people(request, [(people[rater.id], group) for rater, group in chosen])
         invited += feedback.send_invitations(request)
         if count % COMMIT_EVERY == 0:
             db.session.commit()

@@ -6,7 +6,10 @@ import re
 
 import pytest
 
+from feedback360.errors import DomainError
 from feedback360.extensions import db
+from feedback360.feedback import services
+from feedback360.groups import PEER
 from tests.conftest import (
     nominate_and_send,
     on_staff_list,
@@ -239,3 +242,17 @@ def test_without_approval_the_staff_member_sends_the_invitations(
     assert sorted(m["To"] for m in outbox_messages(app)) == [e for _, e, _ in raters]
     text = page_text(client.get(page).text)
     assert "Rater 1 rater1@example.org Peer Sent" in text
+
+
+def test_a_close_in_the_same_transaction_refuses_the_next_nomination(
+    sam_and_colleagues, open_cycle
+):
+    """The open cycle is read (and locked) once per transaction; closing it in that same
+    transaction makes the next nomination read it again."""
+    cycle = open_cycle()
+    request = services.start_request(cycle, sam_and_colleagues["sam"])
+    services.nominate(request, "Pat Peer", "pat@example.org", PEER)
+    cycle.close()  # here without committing
+    with pytest.raises(DomainError, match="has closed"):
+        services.nominate(request, "Kim Colleague", "kim@example.org", PEER)
+    assert [i.email for i in request.invitations] == ["pat@example.org"]

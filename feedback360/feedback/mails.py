@@ -7,6 +7,7 @@ the composer registered below, from templates/mail/.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from feedback360.feedback.links import rater_link
@@ -14,13 +15,23 @@ from feedback360.feedback.models import FeedbackRequest, Invitation
 from feedback360.groups import LINE_MANAGER
 from feedback360.mailing.messages import Message, NotNeeded, base_url, composes, render_mail
 from feedback360.mailing.models import APPROVAL_REQUEST, INVITATION, REMINDER, QueuedMail
-from feedback360.mailing.services import queue_mail
+from feedback360.mailing.services import queue_mail, queue_mails
 from feedback360.timeutil import long_date
 
 
-def send_invitation(invitation: Invitation) -> None:
-    """Invite a rater; their personal link is made again at each attempt, never kept."""
-    queue_mail(INVITATION, invitation.email, invitation=invitation)
+def send_invitations(invitations: Sequence[Invitation]) -> None:
+    """Invite raters; each personal link is made again at each attempt, never kept."""
+    queue_mails(
+        [
+            {
+                "kind": INVITATION,
+                "to_address": invitation.email,
+                "invitation_id": invitation.id,
+                "request_id": invitation.request_id,
+            }
+            for invitation in invitations
+        ]
+    )
 
 
 def send_reminder(invitation: Invitation) -> None:

@@ -6,9 +6,9 @@ import secrets
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Update, bindparam, exists, update
+from sqlalchemy import Select, Update, bindparam, event, exists, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import Session, SessionTransaction, joinedload, lazyload, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from feedback360.accounts.mailboxes import same_mailbox
@@ -40,6 +40,7 @@ from feedback360.groups import LINE_MANAGER, RATER_GROUPS, SELF
 
 ALREADY_SENT = "This feedback has already been sent or declined."
 SELF_ALREADY_SENT = "Your self-assessment has already been submitted."
+_HELD_OPEN = "feedback360.cycles_held_open"  # key in Session.info
 
 
 def start_request(cycle: Cycle, subject: Person) -> FeedbackRequest:
@@ -65,6 +66,9 @@ def _require_open(feedback_request: FeedbackRequest) -> None:
     Otherwise an answer committed while the close was writing would be lost. (SQLite runs
     one writing transaction at a time already.)
     """
+    held = db.session.info.setdefault(_HELD_OPEN, set())
+    if feedback_request.cycle_id in held:
+        return  # already read open, and locked so, in this transaction
     status = db.session.execute(
         db.select(Cycle.status)
         .where(Cycle.id == feedback_request.cycle_id)
@@ -72,6 +76,20 @@ def _require_open(feedback_request: FeedbackRequest) -> None:
     ).scalar_one()
     if status != OPEN:
         raise DomainError(_closed(feedback_request.cycle))
+    held.add(feedback_request.cycle_id)
+
+
+@event.listens_for(db.session, "after_transaction_end")
+def _forget_held_open(session: Session, transaction: SessionTransaction) -> None:
+    # Any end, a savepoint's too: rolling back to a savepoint releases the locks taken after it.
+    session.info.pop(_HELD_OPEN, None)
+
+
+@event.listens_for(Cycle.status, "set")
+def _status_changed(cycle: Cycle, value: str, old: str, initiator: object) -> None:
+    session = object_session(cycle)  # a close in this very transaction
+    if session is not None:
+        session.info.pop(_HELD_OPEN, None)
 
 
 def _closed(cycle: Cycle) -> str:
@@ -145,8 +163,11 @@ def nominate_people(feedback_request: FeedbackRequest, choices: list[tuple[Perso
             f"{feedback_request.cycle.max_raters} raters, so only {max(room, 0)} more can join "
             "your list."
         )
-    for person, group in choices:
-        add_rater(feedback_request, person.name, person.email, group, by=feedback_request.subject)
+    for person, group in choices:  # people already looked up: one insert for them all
+        _add_rater(
+            feedback_request, person.name, person.email, group, feedback_request.subject, person
+        )
+    db.session.flush()
     return len(choices)
 
 
@@ -166,6 +187,20 @@ def add_rater(
     same rules. A rater from outside the staff list, or a line manager who is not the
     subject's recorded one, waits for approval (rule 10) unless `by` may give it.
     """
+    invitation = _add_rater(feedback_request, name, email, group, by, person_by_email(email))
+    db.session.flush()
+    return invitation
+
+
+def _add_rater(
+    feedback_request: FeedbackRequest,
+    name: str,
+    email: str,
+    group: str,
+    by: Person,
+    staff: Person | None,
+) -> Invitation:
+    """`add_rater` with the staff list's entry for `email` (or None) already looked up."""
     _require_open(feedback_request)
     cycle, subject = feedback_request.cycle, feedback_request.subject
     by_subject = by.id == subject.id
@@ -175,7 +210,6 @@ def add_rater(
         raise DomainError("Enter the rater’s name.", "name")
     if group not in offered_groups(cycle):
         raise DomainError("Choose how this person works with you.", "group")
-    staff = person_by_email(email)
     staff = staff if staff is not None and staff.active else None
     if same_mailbox(email, subject.email) or (staff is not None and staff.id == subject.id):
         raise DomainError(
@@ -213,7 +247,6 @@ def add_rater(
     ):
         invitation.approved_by_id = by.id
     db.session.add(invitation)
-    db.session.flush()
     return invitation
 
 
@@ -280,8 +313,8 @@ def send_invitations(feedback_request: FeedbackRequest) -> int:
     for invitation in waiting:
         invitation.token_nonce = secrets.token_hex(16)
         invitation.mark_invited(hash_token(rater_token(invitation)))
-        db.session.flush()
-        mails.send_invitation(invitation)
+    db.session.flush()
+    mails.send_invitations(waiting)
     return len(waiting)
 
 
