@@ -5,10 +5,11 @@ coach's coachee, one administrator) is stored as an import job, then run by
 `feedback360 people import-job <id>`'s function in a fresh process, so that the peak memory
 (`ru_maxrss`) is the job's alone. The mail goes to an outbox folder (one file a message).
 
-    .venv/bin/python benchmarks/import_job.py [--people 47000] [--postgres-url URL]
+    .venv/bin/python benchmarks/import_job.py [--people 47000] [--skip-postgres]
 
 Prints, for SQLite and (when the server can be reached) PostgreSQL: checking, saving (to
 the commit) and sending times, the total, the peak memory, and the mail queued and sent.
+The PostgreSQL server is the tests' (FEEDBACK360_TEST_POSTGRES_URL).
 """
 
 from __future__ import annotations
@@ -21,14 +22,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.exc import OperationalError
+import pytest
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+sys.path.insert(0, str(ROOT))
+
+from tests.databases import postgres_database  # noqa: E402
+
 HEADER = "name,email,staff type,business unit,line manager's email,roles,coach's email\n"
 
 
@@ -113,28 +116,6 @@ def measure(url: str, folder: Path, people: int) -> dict[str, object]:
     return json.loads(child.stdout.strip().splitlines()[-1])
 
 
-def postgres_database(server: str) -> str | None:
-    """A new database on the server, or None when it cannot be reached."""
-    name = f"import_job_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(make_url(server), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as error:
-        print(f"PostgreSQL skipped: {error.orig}")
-        return None
-    finally:
-        admin.dispose()
-    return make_url(server).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_postgres(server: str, url: str) -> None:
-    admin = create_engine(make_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def report(name: str, figures: dict[str, object]) -> None:
     print(
         f"{name}: {figures['summary']}; saving (checking included) "
@@ -147,7 +128,6 @@ def report(name: str, figures: dict[str, object]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--people", type=int, default=47_000)
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -161,12 +141,14 @@ def main() -> None:
         (folder / "sqlite").mkdir()
         sqlite_url = f"sqlite:///{folder / 'sqlite' / 'bench.sqlite'}"
         report("SQLite", measure(sqlite_url, folder / "sqlite", args.people))
-        if not args.skip_postgres and (url := postgres_database(args.postgres_url)):
-            try:
+        if args.skip_postgres:
+            return
+        try:
+            with postgres_database() as url:
                 (folder / "pg").mkdir()
                 report("PostgreSQL", measure(url, folder / "pg", args.people))
-            finally:
-                drop_postgres(args.postgres_url, url)
+        except pytest.skip.Exception as skipped:
+            print(f"PostgreSQL skipped: {skipped}")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
-import psycopg  # noqa: E402
 from celery_reports import start_worker  # noqa: E402
 from flask import current_app  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
@@ -77,6 +76,7 @@ from feedback360.reports.cycle_summary import cycle_summary  # noqa: E402
 from feedback360.reports.freezing import freeze_cycle  # noqa: E402
 from feedback360.reports.models import Report  # noqa: E402
 from feedback360.reports.services import release_reports  # noqa: E402
+from tests.databases import postgres_database  # noqa: E402
 from tests.servers import free_port, stop_process_group  # noqa: E402
 
 UNITS = 5
@@ -87,7 +87,6 @@ SELF_ASSESSED = 0.9
 NOT_SEEN = 0.08  # any one statement
 VALUE_UNSEEN = 0.1  # raters who have seen nothing of one whole value
 COMMIT_EVERY = 250
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REDIS = "redis://127.0.0.1:6379/0"
 
 
@@ -464,15 +463,8 @@ def database(kind: str, scratch: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{scratch / 'rehearsal.sqlite'}"
         return
-    name = f"feedback360_rehearsal_{uuid.uuid4().hex[:8]}"
-    server = POSTGRES.replace("+psycopg", "")
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(server, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_database() as url:  # the tests' server, FEEDBACK360_TEST_POSTGRES_URL
+        yield url
 
 
 def make_app(url: str, instance: Path, port: int, queue: str) -> Any:

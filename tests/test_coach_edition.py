@@ -10,9 +10,9 @@ import pytest
 from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.reports import render
-from feedback360.reports.build_steps import render_report
 from feedback360.reports.models import Report
-from feedback360.reports.services import keep_report, report_document, report_for, settings_for
+from feedback360.reports.rendering import keep_rendered, render_frozen
+from feedback360.reports.services import report_for, settings_for
 from tests.test_coaching import (  # noqa: F401  (people: a fixture)
     audit_entries,
     close_and_build,
@@ -111,10 +111,14 @@ def test_the_coachs_pdf_is_made_on_the_first_download_and_kept(app, released, pd
     assert [entry.actor_id for entry in downloads] == [released.subject.coach.id] * 2
     assert all(entry.target == f"report {kept_report(released).id}" for entry in downloads)
 
-    # A rebuild (before any release, in the product) drops the PDF made from the old build.
-    document = report_document(released)
-    keep_report(released, document, render_report(document, settings_for(released.cycle)))
+    # A render kept afresh (a rebuild, before any release in the product) drops the PDF
+    # made from the one before.
+    report = kept_report(released)
+    report.html = None
     db.session.commit()
+    keep_rendered(report.id, render_frozen(report.document, settings_for(released.cycle)))
+    db.session.commit()
+    db.session.expire_all()
     assert kept_report(released).coach_pdf is None
     assert kept_report(released).coach_print is not None
 

@@ -22,7 +22,7 @@ from feedback360.feedback.services import (
     submit_self_assessment,
 )
 from feedback360.reports.engine.inputs import GROUP_CODE
-from feedback360.reports.loading import load_comments, load_cycle
+from feedback360.reports.loading import load_cycle, load_cycle_comments
 from tests.conftest import DATABASES, app_on, nominate_colleague, sign_in, submit_form
 
 SAM_RATERS = ["line_manager", "peer", "peer", "peer", "direct_report"]
@@ -211,7 +211,9 @@ def test_a_cycle_without_responses_loads_empty(app, framework, open_cycle, make_
 def test_comments_load_with_their_value_and_group(app, framework, cycle_with_answers):
     cycle, sam_request, alex_request, _ = cycle_with_answers
 
-    assert load_comments(cycle.id, sam_request.id) == [(1, "pooled", "Listens before deciding.")]
-    assert load_comments(cycle.id, alex_request.id) == []
+    comments = [(1, "pooled", "Listens before deciding.")]
+    assert load_cycle_comments(cycle.id) == {sam_request.id: comments}
+    assert load_cycle_comments(cycle.id, sam_request.id) == {sam_request.id: comments}
+    assert load_cycle_comments(cycle.id, alex_request.id) == {}
     with pytest.raises(DomainError):
-        load_comments(999_999, sam_request.id)
+        load_cycle_comments(999_999, sam_request.id)

@@ -16,7 +16,21 @@ SECONDS_PER_STATEMENT = 15
 SECONDS_PER_COMMENT_BOX = 60
 
 
-class Framework(db.Model):
+class DescribesItself:
+    """What a framework says of itself, stored (Framework) or kept in memory (its snapshot)."""
+
+    __slots__ = ()
+
+    @property
+    def minutes_to_rate(self) -> int:
+        return minutes_to_rate(len(self.statements), len(self.values))  # type: ignore[attr-defined]
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}, version {self.version}"  # type: ignore[attr-defined]
+
+
+class Framework(DescribesItself, db.Model):
     """Frozen once loaded: a changed file is loaded as a new version, never over an old one."""
 
     __tablename__ = "framework"
@@ -43,14 +57,6 @@ class Framework(db.Model):
     @property
     def statements(self) -> list[Statement]:
         return [statement for value in self.values for statement in value.statements]
-
-    @property
-    def minutes_to_rate(self) -> int:
-        return minutes_to_rate(len(self.statements), len(self.values))
-
-    @property
-    def label(self) -> str:
-        return f"{self.name}, version {self.version}"
 
 
 class Value(db.Model):

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from feedback360.frameworks.models import Framework, minutes_to_rate, plain_statement_text
+from feedback360.frameworks.models import DescribesItself, Framework, plain_statement_text
 
 # Versions in use at once are few (one or two a cycle); the bound only stops a process that
 # meets many test databases from growing without end.
@@ -45,7 +45,7 @@ class ValueSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
-class FrameworkSnapshot:
+class FrameworkSnapshot(DescribesItself):
     """What Framework offers the rating pages, with values and statements in their order."""
 
     id: int
@@ -60,14 +60,6 @@ class FrameworkSnapshot:
     def __post_init__(self) -> None:
         every = tuple(statement for value in self.values for statement in value.statements)
         object.__setattr__(self, "statements", every)  # derived once; the object stays frozen
-
-    @property
-    def minutes_to_rate(self) -> int:
-        return minutes_to_rate(len(self.statements), len(self.values))
-
-    @property
-    def label(self) -> str:
-        return f"{self.name}, version {self.version}"
 
 
 VersionKey = tuple[int, str, datetime]

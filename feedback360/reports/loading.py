@@ -109,11 +109,6 @@ def _group_counts(subjects: np.ndarray) -> np.ndarray | None:
     return counts
 
 
-def load_comments(cycle_id: int, request_id: int) -> list[tuple[int, str, str]]:
-    """One request's comments as the engine takes them: (value index, group, text)."""
-    return load_cycle_comments(cycle_id, request_id).get(request_id, [])
-
-
 def load_cycle_comments(
     cycle_id: int, request_id: int | None = None
 ) -> dict[int, list[tuple[int, str, str]]]:

@@ -17,22 +17,20 @@ from feedback360.errors import DomainError
 from feedback360.extensions import db
 from feedback360.feedback.models import NOMINATED, FeedbackRequest, Invitation
 from feedback360.frameworks.models import Framework
-from feedback360.groups import ALL_RATERS
 from feedback360.reports import mails
 from feedback360.reports.engine.analysis import CycleAnalysis, analyse_cycle
 from feedback360.reports.engine.inputs import CycleSettings
 from feedback360.reports.engine.results import ReportDocument, StatementText, ValueText
-from feedback360.reports.frozen import freeze_document
 from feedback360.reports.loading import load_cycle, load_cycle_comments
 from feedback360.reports.models import Report
-from feedback360.timeutil import today, utcnow
+from feedback360.timeutil import today
 from feedback360.wording import counted
 
 if TYPE_CHECKING:
     # Only for the type. Imported at run time, the renderer loads while the app is made,
     # and a process that had made the app and rendered a PDF crashed as it exited (a
     # test in test_render.py runs exactly that).
-    from feedback360.reports.build_steps import Rendered
+    pass
 
 
 def slug(text: str) -> str:
@@ -174,25 +172,6 @@ def report_document(feedback_request: FeedbackRequest) -> ReportDocument:
     """The document of one request's report, analysed with the rest of its cycle."""
     analysed = analysed_cycle(feedback_request.cycle)
     return document_of(analysed, analysed.request_ids.index(feedback_request.id))
-
-
-def keep_report(
-    feedback_request: FeedbackRequest, document: ReportDocument, rendered: Rendered
-) -> Report:
-    """Store a report frozen and rendered at once, replacing an earlier build of it."""
-    report = report_for(feedback_request) or Report(request_id=feedback_request.id)
-    report.filename = report_filename(feedback_request)
-    report.document = freeze_document(document)
-    report.html = rendered.html
-    report.pdf = rendered.pdf
-    report.coach_html = rendered.coach_html
-    report.coach_print = rendered.coach_print
-    report.coach_pdf = None  # an earlier build's; made again from this one on demand
-    report.value_scores = [value.scores.get(ALL_RATERS) for value in document.result.values]
-    report.built_at = report.rendered_at = utcnow()
-    db.session.add(report)
-    db.session.flush()
-    return report
 
 
 def report_for(feedback_request: FeedbackRequest) -> Report | None:
