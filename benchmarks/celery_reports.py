@@ -37,7 +37,7 @@ CELERY = Path(sys.executable).with_name("celery")
 
 
 def start_worker(app, processes: int, log_path: Path) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
-    from feedback360.reports.background_build import command_environment
+    from feedback360.processes import command_environment
 
     with app.app_context():
         env = command_environment()  # as the dashboard's build process is given

@@ -13,6 +13,7 @@ from flask import Flask
 from feedback360.accounts.passwords import DEFAULT_METHOD as DEFAULT_PASSWORD_METHOD
 from feedback360.accounts.passwords import check_method
 from feedback360.accounts.sign_in_methods import check_settings as check_single_sign_on
+from feedback360.processes import pass_settings_on
 
 CONFIG_ENV = "FEEDBACK360_CONFIG"
 ENV_PREFIX = "FEEDBACK360"
@@ -88,6 +89,10 @@ DEFAULTS: dict[str, Any] = {
     # Where a staff-list import runs: "process", a process of its own started by the upload;
     # "none", left queued for `feedback360 people import-job ID` (the tests run it so).
     "PEOPLE_IMPORT_WORKER": "process",
+    # Without a broker, mail a web request queues is sent as that request ends; more messages
+    # than this (a release, a cycle's invitations) go from a `feedback360 mail worker --once`
+    # process started for them instead, so that the page returns at once.
+    "MAIL_IN_REQUEST_LIMIT": 50,
 }
 KNOWN_KEYS = set(DEFAULTS) | {"TESTING", "DEBUG", "WTF_CSRF_ENABLED", "SERVER_NAME"}
 
@@ -115,6 +120,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if test_config:
         app.config.from_mapping(test_config)
     _fill_instance_defaults(app)
+    pass_settings_on(app, DEFAULTS)
 
 
 def _fill_instance_defaults(app: Flask) -> None:

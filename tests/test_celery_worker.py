@@ -29,7 +29,7 @@ from feedback360.extensions import db
 from feedback360.feedback.models import FeedbackRequest
 from feedback360.feedback.services import start_request
 from feedback360.mailing.models import REPORT_READY, SENT, QueuedMail
-from feedback360.reports.background_build import command_environment
+from feedback360.processes import command_environment
 from feedback360.reports.freezing import freeze_cycle
 from feedback360.reports.models import Report
 from tests.conftest import (

@@ -7,6 +7,9 @@ which addresses to refuse and when to drop the connection.
 
 from __future__ import annotations
 
+import logging
+import os
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -23,7 +26,14 @@ from feedback360.mailing.delivery import deliver
 from feedback360.mailing.models import FAILED, PENDING, REPORT_READY, SENT, QueuedMail
 from feedback360.mailing.worker import run_worker
 from feedback360.timeutil import utcnow
-from tests.conftest import DATABASES, running_app
+from tests.conftest import (
+    DATABASES,
+    nominate_and_send,
+    poll_until,
+    running_app,
+    sign_in,
+    submit_form,
+)
 from tests.servers import Collector, smtp_server_on
 
 
@@ -225,3 +235,38 @@ def test_the_running_worker_stops_when_told_without_waiting_out_its_pause(app, s
 
     assert total == {SENT: 3}
     assert server.recipients() == Counter(reader(n) for n in range(3))
+
+
+def test_a_page_queuing_more_than_the_limit_returns_and_a_worker_process_sends_them(
+    app, server, make_person, open_cycle, caplog
+):
+    """Without Celery, a page that queues more mail than MAIL_IN_REQUEST_LIMIT (a release,
+    a cycle's invitations) does not send it itself: a mail worker process started for it does."""
+    app.config["MAIL_IN_REQUEST_LIMIT"] = 2
+    raters = [(f"Rater {n}", f"rater{n}@example.org", "peer") for n in range(3)]
+    make_person("Sam Taylor", "sam@example.org")
+    cycle = open_cycle(min_raters=3)
+    sam = app.test_client()
+    sign_in(sam, "sam@example.org")
+    request_page = submit_form(sam, "/", {}, action=f"/cycles/{cycle.id}/request").location
+    caplog.set_level(logging.INFO, logger="feedback360.mailing.services")
+
+    sent = nominate_and_send(sam, request_page, raters)
+
+    assert sent.status_code == 302
+    # The page came back before any message went: the worker's process is still starting
+    # (it loads the whole app first, far longer than these two looks take).
+    assert rows() == [(PENDING, 0)] * 3
+    assert server.envelopes == []
+    pid = int(re.search(r"3 messages left to a mail worker, process (\d+)", caplog.text)[1])
+    poll_until(lambda: rows() == [(SENT, 1)] * 3, timeout=60, what="the worker's sending")
+    assert server.recipients() == Counter(email for _, email, _ in raters)
+    poll_until(lambda: not _alive(pid), timeout=60, what="the worker's process ending")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

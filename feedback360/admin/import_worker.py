@@ -8,7 +8,7 @@ from flask import current_app
 
 from feedback360.accounts.models import ImportJob
 from feedback360.extensions import db
-from feedback360.reports.background_build import start_command
+from feedback360.processes import start_command
 
 # Where a job runs: "process" (the default) starts the command for it here; "none" leaves
 # it queued for whoever runs the command (the tests run it in their own process).

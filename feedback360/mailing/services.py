@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from flask import current_app, has_request_context
 from sqlalchemy import Select, event, func, insert
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -29,6 +30,7 @@ from feedback360.mailing.delivery import (  # noqa: F401  (FIRST_WAIT: part of t
     is_due,
 )
 from feedback360.mailing.models import FAILED, PENDING, STATUSES, QueuedMail
+from feedback360.processes import start_command
 from feedback360.timeutil import utcnow
 
 if TYPE_CHECKING:  # the queue sits below the features whose rows it names: types only
@@ -141,7 +143,8 @@ def _deliver_committed(session: Session) -> None:
 
 
 def deliver_soon(ids: list[int]) -> None:
-    """Hand the messages to a Celery worker when a broker is configured, else send them now."""
+    """Hand the messages to a Celery worker when a broker is configured, else send them now;
+    more than MAIL_IN_REQUEST_LIMIT queued by a web request, from a mail worker's process."""
     celery = celery_app()
     if celery is not None:
         from kombu.exceptions import OperationalError as BrokerUnreachable  # only with Celery
@@ -151,6 +154,12 @@ def deliver_soon(ids: list[int]) -> None:
             return
         except BrokerUnreachable as error:  # the messages still go, from here
             log.warning("The task queue cannot be reached (%s); sending mail here", error)
+    if has_request_context() and len(ids) > current_app.config["MAIL_IN_REQUEST_LIMIT"]:
+        # Thousands of messages would outlast the web server's time-out; the worker claims
+        # each before sending, so it is safe beside any other sender.
+        pid = start_command(["mail", "worker", "--once"], "mail/worker.log")
+        log.info("%d messages left to a mail worker, process %d", len(ids), pid)
+        return
     deliver(ids)
 
 
