@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_
 
-from feedback360.accounts.models import ERASED_NAME, Person
+from feedback360.accounts.import_jobs import discard, import_under_way
+from feedback360.accounts.models import ERASED_NAME, ImportJob, Person
 from feedback360.audit.services import record
 from feedback360.coaching.models import Debrief
 from feedback360.errors import DomainError
@@ -84,7 +86,13 @@ def erase_person(person: Person, confirm_email: str, *, acting: Person | None) -
         raise DomainError("You cannot erase your own data; ask another administrator.")
     if confirm_email.strip().lower() != person.email.lower():
         raise DomainError("Type the person’s email address exactly to confirm.", "confirm_email")
+    under_way = import_under_way()
+    if under_way is not None:  # its file may hold them, and would add them back
+        raise DomainError(
+            "A staff-list import is under way; erase this person’s data once it has ended."
+        )
     plan = erasure_plan(person)
+    _forget_in_imports(person)
     _delete_own_feedback(person)
     _anonymise_as_rater(person)
     for column in (Person.line_manager_id, Person.coach_id):
@@ -122,6 +130,20 @@ def _delete_own_feedback(person: Person) -> None:
     for statement in statements:  # children first, so foreign keys hold on every database
         db.session.execute(statement, execution_options={"synchronize_session": False})
     db.session.expire_all()
+
+
+def _forget_in_imports(person: Person) -> None:
+    """A refused import's problem lines may name them, and a stopped one's file, started
+    again, would bring them back: the lines lose their name and address, the file goes."""
+    traces = [re.escape(person.email)]
+    if len(person.name.strip()) > 2:  # a name of two letters would also match inside words
+        traces.append(rf"\b{re.escape(person.name.strip())}\b")
+    found = re.compile("|".join(traces), re.IGNORECASE)
+    for job in db.session.scalars(db.select(ImportJob)):
+        if job.problems and any(found.search(line) for line in job.problems):
+            job.problems = [found.sub(ERASED_NAME, line) for line in job.problems]
+        if job.stopped:
+            discard(job)
 
 
 def _anonymise_as_rater(person: Person) -> None:

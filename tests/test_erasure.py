@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from feedback360.accounts.models import Person
+from feedback360.accounts.import_jobs import create_import_job
+from feedback360.accounts.models import FAILED, REFUSED, ImportJob, Person
 from feedback360.audit.models import AuditEntry
 from feedback360.coaching.models import Debrief
 from feedback360.extensions import db
@@ -200,3 +203,55 @@ def test_an_erased_person_cannot_be_changed_again(app, admin, make_person):
     text = page_text(admin.get(f"/admin/people/{sam.id}").text)
     assert "This person’s data was erased" in text
     assert "Reactivate" not in text
+
+
+STAFF_LIST_WITH_SAM = (
+    "name,email,staff type,business unit,line manager's email,roles\n"
+    "Sam Taylor,sam@example.org,Police staff,Camden,,\n"
+)
+
+
+def test_imports_keep_no_trace_of_them_and_cannot_bring_them_back(app, admin, make_person):
+    """A refused import's problem lines lose their name and address; a stopped import,
+    whose kept file holds their row, is discarded rather than left to be started again."""
+    sam = make_person("Sam Taylor", "sam@example.org")
+    ada = rows(Person, email="ada@example.org")[0]
+    refused = ImportJob(
+        state=REFUSED,
+        problems=[
+            "Line 3: line manager SAM@example.org is not a valid choice for Kim Lee.",
+            "Line 4: Sam Taylor is listed twice.",
+            "Line 5: Samantha Taylor has no email address.",
+        ],
+    )
+    db.session.add(refused)
+    listed = STAFF_LIST_WITH_SAM
+    stopped = create_import_job(listed.encode(), "staff.csv", full_list=False, acting=ada)
+    stopped.queued_at -= timedelta(hours=1)  # its web process died before starting it
+    db.session.commit()
+
+    page = f"/admin/people/{sam.id}/erase"
+    assert submit_form(admin, page, {"confirm_email": "sam@example.org"}).status_code == 302
+
+    db.session.expire_all()
+    assert refused.problems == [
+        "Line 3: line manager Erased person is not a valid choice for Kim Lee.",
+        "Line 4: Erased person is listed twice.",
+        "Line 5: Samantha Taylor has no email address.",
+    ]
+    assert (stopped.state, stopped.file_data) == (FAILED, None)
+
+
+def test_no_one_is_erased_while_an_import_is_under_way(app, admin, make_person):
+    sam = make_person("Sam Taylor", "sam@example.org")
+    ada = rows(Person, email="ada@example.org")[0]
+    listed = STAFF_LIST_WITH_SAM
+    create_import_job(listed.encode(), "staff.csv", full_list=False, acting=ada)
+    db.session.commit()
+
+    response = submit_form(admin, f"/admin/people/{sam.id}/erase", {"confirm_email": sam.email})
+
+    assert response.status_code == 400
+    assert "A staff-list import is under way" in page_text(response.text)
+    db.session.expire_all()
+    assert db.session.get_one(Person, sam.id).name == "Sam Taylor"
