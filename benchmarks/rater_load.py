@@ -7,7 +7,7 @@ process, all starting together; the app runs under gunicorn (gthread workers) on
 SQLite file or a fresh PostgreSQL database.
 
     .venv/bin/python benchmarks/rater_load.py [--database sqlite|postgresql] [--raters 50]
-        [--workers 3] [--threads 4] [--autosaves 3] [--think 0]
+        [--workers 3] [--threads 4] [--autosaves 3] [--think 0] [--spread]
 
 "Form submissions" are the POSTs: autosaves, Next and the final submit.
 """
@@ -43,6 +43,11 @@ def main() -> None:
     parser.add_argument(
         "--think", type=float, default=0.0, help="seconds each rater waits between clicks"
     )
+    parser.add_argument(
+        "--spread",
+        action="store_true",
+        help="first clicks spread over the first pause, pauses of think ± half",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
@@ -65,7 +70,12 @@ def main() -> None:
         with gunicorn(instance, url, workers=args.workers, threads=args.threads) as port:
             before = _cpu_now(url)
             timings, wall = run_raters(
-                port, paths, by_value, autosaves=args.autosaves, think=args.think
+                port,
+                paths,
+                by_value,
+                autosaves=args.autosaves,
+                think=args.think,
+                spread=args.spread,
             )
             used = {who: seconds - before.get(who, 0.0) for who, seconds in _cpu_now(url).items()}
 
@@ -123,7 +133,7 @@ def report(args: argparse.Namespace, timings, wall: float) -> None:  # type: ign
     print(
         f"{args.raters} raters at once, {args.database}, gunicorn {args.workers} workers "
         f"x {args.threads} threads, {args.autosaves} autosaves per page, {args.think} s "
-        f"between clicks: {wall:.1f} s"
+        f"between clicks{' (spread)' if args.spread else ' (in step)'}: {wall:.1f} s"
     )
     print(f"{'request':<18}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}")
     total = posts = 0

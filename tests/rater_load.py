@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -143,8 +144,16 @@ class Timings:
 class Rater:
     """One person with a link: a connection and a cookie, like a browser tab."""
 
-    def __init__(self, port: int, path: str, timings: Timings, think: float = 0.0) -> None:
+    def __init__(
+        self,
+        port: int,
+        path: str,
+        timings: Timings,
+        think: float = 0.0,
+        spread: random.Random | None = None,
+    ) -> None:
         self.port, self.path, self.timings, self.think = port, path, timings, think
+        self.spread = spread  # pauses of think ± half, not all alike (people differ)
         self.cookie = ""
 
     def request(self, kind: str, method: str, path: str, form: dict | None = None) -> str:
@@ -165,8 +174,11 @@ class Rater:
         expected = {"GET": (200,), "POST": (204, 302, 303)}[method]
         if response.status not in expected:
             self.timings.problem(f"{method} {kind}: {response.status} {text[:200]!r}")
-        time.sleep(self.think)  # a person reading and choosing before the next click
+        time.sleep(self.pause())  # a person reading and choosing before the next click
         return text
+
+    def pause(self) -> float:
+        return self.think * (self.spread.uniform(0.5, 1.5) if self.spread else 1.0)
 
     def answer_everything(self, statements_by_value: list[list[int]], autosaves: int) -> None:
         """Open the link, answer each value page (`autosaves` answers saved one by one as
@@ -200,19 +212,26 @@ def run_raters(
     *,
     autosaves: int,
     think: float = 0.0,
+    spread: bool = False,
 ) -> tuple[Timings, float]:
-    """Every rater answers at once, each in a thread of their own; timings and wall time."""
+    """Every rater answers at once, each in a thread of their own; timings and wall time.
+    With `spread`, each first clicks at a random moment of the first pause, and pauses vary
+    by half either way; without, all click in step (every click a burst of them all)."""
     timings = Timings()
     start = threading.Barrier(len(paths))
 
-    def one(path: str) -> None:
+    def one(number: int, path: str) -> None:
+        chance = random.Random(number) if spread else None
         start.wait()
+        if chance:
+            time.sleep(chance.uniform(0, think))
         try:
-            Rater(port, path, timings, think).answer_everything(statements_by_value, autosaves)
+            rater = Rater(port, path, timings, think, chance)
+            rater.answer_everything(statements_by_value, autosaves)
         except Exception as error:  # a rater whose browser gave up: counted, not hidden
             timings.problem(f"{path[:12]}…: {error!r}")
 
-    threads = [threading.Thread(target=one, args=(path,)) for path in paths]
+    threads = [threading.Thread(target=one, args=(n, path)) for n, path in enumerate(paths)]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
