@@ -430,7 +430,7 @@ def render_pdfs(cycle_id: int, args: argparse.Namespace, queue: str, scratch: Pa
             update(Report).where(Report.id.not_in(sample)).values(html="(not rendered here)")
         )
         db.session.commit()
-    with celery_workers(current_app, args.workers, scratch) as log:
+    with celery_workers(current_app, args.workers, scratch) as (log, worker):
         began = time.perf_counter()
         rendered = failed = 0
         for built in render_reports(db.session.get_one(Cycle, cycle_id)):
@@ -438,11 +438,11 @@ def render_pdfs(cycle_id: int, args: argparse.Namespace, queue: str, scratch: Pa
             failed += built.report is None
             db.session.commit()
         seconds = time.perf_counter() - began
+        workers_peak = group_peak_gib(worker.pid)
     assert failed == 0, log.read_text()[-3000:]
     pdfs = db.session.scalars(select(Report.pdf).where(Report.pdf.is_not(None))).all()
     assert len(pdfs) == rendered
     assert all(pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF") for pdf in pdfs)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
     each = seconds / rendered if rendered else 0
     projected = (
         ""
@@ -451,7 +451,7 @@ def render_pdfs(cycle_id: int, args: argparse.Namespace, queue: str, scratch: Pa
     )
     return (
         f"{rendered:,} PDFs, {each:.2f} s each across {args.workers} workers, "
-        f"worker peak {children:.2f} GiB{projected}"
+        f"Celery processes' peak {workers_peak:.2f} GiB each at most{projected}"
     )
 
 
@@ -487,18 +487,33 @@ def make_app(url: str, instance: Path, port: int, queue: str) -> Any:
 
 
 @contextmanager
-def celery_workers(app: Any, processes: int, scratch: Path) -> Iterator[Path]:
+def celery_workers(app: Any, processes: int, scratch: Path) -> Iterator[tuple[Path, Any]]:
     """`celery worker` with this app's configuration, as a deployment starts it, ready."""
     log_path = scratch / "celery.log"
     worker = start_worker(app, processes, log_path)
     try:
-        yield log_path
+        yield log_path, worker
     finally:
         stop_process_group(worker)
 
 
 def peak_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def group_peak_gib(group: int) -> float:
+    """The largest peak memory (VmHWM) of any live process in the process group."""
+    peaks = [0]
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            stat = (status.parent / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[2]) != group:  # the fields after the name
+                continue
+            line = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM:"))
+        except (OSError, StopIteration):  # ended meanwhile, or a kernel thread
+            continue
+        peaks.append(int(line.split()[1]))  # kB
+    return max(peaks) / 2**20
 
 
 if __name__ == "__main__":
