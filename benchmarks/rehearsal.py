@@ -77,6 +77,7 @@ from feedback360.reports.freezing import freeze_cycle  # noqa: E402
 from feedback360.reports.models import Report  # noqa: E402
 from feedback360.reports.services import release_reports  # noqa: E402
 from tests.databases import postgres_database  # noqa: E402
+from tests.redis_helpers import REDIS_URL  # noqa: E402
 from tests.servers import free_port, stop_process_group  # noqa: E402
 
 UNITS = 5
@@ -87,7 +88,6 @@ SELF_ASSESSED = 0.9
 NOT_SEEN = 0.08  # any one statement
 VALUE_UNSEEN = 0.1  # raters who have seen nothing of one whole value
 COMMIT_EVERY = 250
-REDIS = "redis://127.0.0.1:6379/0"
 
 
 @dataclass
@@ -126,6 +126,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--profile", help="print a profile of the stages whose name has this")
     args = parser.parse_args()
+    if args.people < UNITS * (RATERS + 1):  # each needs RATERS others in their unit
+        parser.error(f"--people must be at least {UNITS * (RATERS + 1)}")
     print(
         f"{time.strftime('%Y-%m-%d %H:%M:%S')} {args.database}, {args.people:,} people; "
         f"load average {os.getloadavg()[0]:.2f}"
@@ -480,7 +482,7 @@ def make_app(url: str, instance: Path, port: int, queue: str) -> Any:
             # Mail queued during the stages waits for the mail worker: the tasks the
             # commits send to the broker wait for the Celery workers, which start only for
             # the PDFs and by then find every message sent.
-            "CELERY_BROKER_URL": REDIS,
+            "CELERY_BROKER_URL": REDIS_URL,  # the tests' Redis, FEEDBACK360_TEST_REDIS_URL
             "CELERY_QUEUE": queue,
         }
     )
