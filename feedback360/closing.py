@@ -36,7 +36,7 @@ from feedback360.feedback.models import (
     Response,
     random_id,
 )
-from feedback360.feedback.packed import pack_scores, unpack_scores
+from feedback360.feedback.packed import NO_RATING, pack_scores
 from feedback360.feedback.sealing import destroy_key, unseal
 from feedback360.groups import GROUPS
 from feedback360.reports.cycle_summary import keep_summary
@@ -48,13 +48,18 @@ log = logging.getLogger(__name__)
 # What a stored label code names; a code not here (dropped) is not stored at all.
 _LABELS = {code: label for label, code in GROUP_CODE.items()}
 _shuffle = random.SystemRandom().shuffle
+_NO_COMMENTS: dict[int, str] = {}  # shared by every answer without one; never changed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Answered:
+    """One answer, its ratings packed as they will be stored: a cycle of 47,000 holds half a
+    million, which as dictionaries of ratings took 2 GiB."""
+
     request_id: int
     group: str
-    answers: Answers
+    scores: bytes
+    comments: dict[int, str]
 
 
 def close_cycle(cycle: Cycle, *, by_date: bool = False) -> None:
@@ -108,7 +113,7 @@ def cut_answers_from_raters(cycle: Cycle) -> None:
         if (label := labels[row_of[answer.request_id]][GROUPS.index(answer.group)]) is not None
     ]
     _shuffle(kept)
-    _write(kept, statement_ids)
+    _write(kept)
     for feedback_request, row in zip(requests, counts.tolist(), strict=True):
         feedback_request.response_counts = {
             group: n for group, n in zip(GROUPS, row, strict=True) if n
@@ -137,11 +142,7 @@ def _every_answer(cycle: Cycle, statement_ids: Sequence[int]) -> list[Answered]:
     ):
         comments.setdefault(response_id, {})[value_id] = text
     answered = [
-        Answered(
-            request_id,
-            group,
-            Answers(unpack_scores(scores, statement_ids), comments.get(response_id, {})),
-        )
+        Answered(request_id, group, scores, comments.get(response_id, _NO_COMMENTS))
         for response_id, request_id, group, scores in db.session.execute(
             select(Response.id, Response.request_id, Response.group, Response.scores).where(
                 Response.request_id.in_(in_cycle)
@@ -154,9 +155,10 @@ def _every_answer(cycle: Cycle, statement_ids: Sequence[int]) -> list[Answered]:
         .where(Invitation.request_id.in_(in_cycle), Invitation.status == SUBMITTED)
         .where(Invitation.sealed_answers.is_not(None))
     ):
-        answered.append(
-            Answered(request_id, group, Answers.from_draft(unseal(key_id, invitation_id, sealed)))
-        )
+        answers = Answers.from_draft(unseal(key_id, invitation_id, sealed))
+        scores = pack_scores(answers.ratings, statement_ids)
+        comments_given = {value_id: text for value_id, text in answers.comments.items() if text}
+        answered.append(Answered(request_id, group, scores, comments_given or _NO_COMMENTS))
     return answered
 
 
@@ -168,11 +170,9 @@ def _in_memory(
     statements = framework.statements
     column_of = {statement.id: column for column, statement in enumerate(statements)}
     value_of = {value.id: index for index, value in enumerate(framework.values)}
-    ratings = np.full((len(answered), len(statements)), np.nan)
-    for row, answer in enumerate(answered):
-        for statement_id, score in answer.answers.ratings.items():
-            if score is not None and statement_id in column_of:
-                ratings[row, column_of[statement_id]] = score
+    packed = np.frombuffer(b"".join(answer.scores for answer in answered), dtype=np.uint8)
+    ratings = packed.reshape(len(answered), len(statements)).astype(np.float64)
+    ratings[ratings == NO_RATING] = np.nan
     row_of = {feedback_request.id: row for row, feedback_request in enumerate(requests)}
     arrays = CycleArrays(
         ratings=ratings,
@@ -204,7 +204,7 @@ def _delete_responses(cycle: Cycle) -> None:
         db.session.execute(statement, execution_options={"synchronize_session": False})
 
 
-def _write(kept: Sequence[tuple[Answered, str]], statement_ids: Sequence[int]) -> None:
+def _write(kept: Sequence[tuple[Answered, str]]) -> None:
     """Insert the responses in the order given (random), each with its scores packed, and
     their comments in random order too."""
     responses, comments = [], []
@@ -215,13 +215,12 @@ def _write(kept: Sequence[tuple[Answered, str]], statement_ids: Sequence[int]) -
                 "id": response_id,
                 "request_id": answer.request_id,
                 "group": label,
-                "scores": pack_scores(answer.answers.ratings, statement_ids),
+                "scores": answer.scores,
             }
         )
         comments += [
             {"id": random_id(), "response_id": response_id, "value_id": value_id, "text": text}
-            for value_id, text in answer.answers.comments.items()
-            if text
+            for value_id, text in answer.comments.items()
         ]
     _shuffle(comments)
     for model, rows in ((Response, responses), (Comment, comments)):
