@@ -86,8 +86,7 @@ def erase_person(person: Person, confirm_email: str, *, acting: Person | None) -
         raise DomainError("You cannot erase your own data; ask another administrator.")
     if confirm_email.strip().lower() != person.email.lower():
         raise DomainError("Type the person’s email address exactly to confirm.", "confirm_email")
-    under_way = import_under_way()
-    if under_way is not None:  # its file may hold them, and would add them back
+    if import_under_way() is not None:  # its file may hold them, and would add them back
         raise DomainError(
             "A staff-list import is under way; erase this person’s data once it has ended."
         )
